@@ -1,0 +1,45 @@
+r"""DCGAN (Radford, Metz & Chintala 2016) -- the default config: trains on the embedded digits.
+
+Paper layout: transposed-conv generator with BatchNorm + ReLU and a tanh output, strided-conv
+discriminator with LeakyReLU(0.2), no BatchNorm on D's input or G's output, N(0, 0.02) weights,
+Adam(2e-4, beta1=0.5), batch 64.
+
+  gans-jax train                                   # this file, all defaults (digits, 32x32)
+  gans-jax train --config configs/dcgan.py:resolution=64,channels=3,width=64
+  gans-jax train --config configs/dcgan.py:dataset=tfds:mnist --config.num_steps=20000
+  gans-jax train --config configs/dcgan.py:dataset=folder:/data/landscapes,resolution=128,kernel=5
+  gans-jax describe --config configs/dcgan.py:resolution=64,channels=3,width=64
+
+Variant arguments: dataset, resolution (32 / 64 / 128), channels (1 / 3), kernel (4, the
+PyTorch reference layout, or 5, the seed's landscape variant), width (ngf = ndf), steps, batch.
+"""
+
+from gans_jax import config_utils
+
+
+def get_config(arg=None):
+  arg = config_utils.parse_arg(
+    arg, dataset="digits", resolution=32, channels=1, kernel=4, width=32, steps=1500, batch=64
+  )
+  config = config_utils.base_config()
+  config.family = "gan"
+  config.dataset = arg.dataset
+  config.num_steps = arg.steps
+  config.batch_size = arg.batch
+  config.data.resolution = arg.resolution
+  config.data.channels = arg.channels
+
+  config.model.latent_dim = 100
+  config.model.generator.name = "dcgan"
+  config.model.generator.width = arg.width  # ngf: channels of the last hidden layer.
+  config.model.generator.kernel_size = arg.kernel
+  config.model.discriminator.name = "dcgan"
+  config.model.discriminator.width = arg.width  # ndf: channels of the first layer.
+  config.model.discriminator.kernel_size = arg.kernel
+
+  config.loss.name = "non_saturating"  # The paper's (and every DCGAN code's) G loss.
+  config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
+  config.checkpoint_every_steps = 500
+  config.sample_every_steps = 250
+  return config

@@ -1,0 +1,17 @@
+"""The tf.data side of gans_jax: sources named by string, a deterministic order, batches.
+
+The only package that imports TensorFlow. ``build`` is the entry point the trainer uses;
+``embedded`` is numpy-only and cheap to import.
+"""
+
+from data_pipelines.sources import DATASETS, DatasetError, Source, build_source
+
+
+def batches(*args, **kwargs):
+  """See ``data_pipelines.pipeline.batches`` (imported lazily: it loads TensorFlow)."""
+  from data_pipelines import pipeline
+
+  return pipeline.batches(*args, **kwargs)
+
+
+__all__ = ["DATASETS", "DatasetError", "Source", "batches", "build_source"]

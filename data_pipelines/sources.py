@@ -1,0 +1,166 @@
+"""Data sources: random-access collections of examples, named by a string (DESIGN section 5).
+
+Every source can fetch example ``i`` directly, so the pipeline can read exactly the examples the
+data order (``order.py``) asks for. Image sources yield uint8 [H, W, C] arrays of their native
+size; ``pipeline.py`` resizes and rescales them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import pathlib
+from collections.abc import Callable
+
+import numpy as np
+
+from data_pipelines import embedded
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+class DatasetError(ValueError):
+  """A dataset that cannot be read: unknown name, missing folder, corrupt file."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+  """A random-access dataset.
+
+  Attributes:
+    name: the name it was built from.
+    kind: "image" (examples are uint8 [H, W, C]) or "points" (float32 [2]).
+    num_examples: N; examples are indexed 0..N-1.
+    num_classes: label count, 0 for unlabelled data (labels are then 0).
+    get: index -> (example, label) with numpy values; raises DatasetError naming the file.
+    arrays: (examples, labels) when the whole source sits in memory, else None.
+  """
+
+  name: str
+  kind: str
+  num_examples: int
+  num_classes: int
+  get: Callable[[int], tuple[np.ndarray, int]]
+  arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def in_memory(name: str, kind: str, examples: np.ndarray, labels: np.ndarray, num_classes: int):
+  return Source(
+    name=name,
+    kind=kind,
+    num_examples=len(examples),
+    num_classes=num_classes,
+    get=lambda i: (examples[i], int(labels[i])),
+    arrays=(examples, labels),
+  )
+
+
+def digits(split: str = "train") -> Source:
+  images, labels = embedded.load_digits_split(split)
+  return in_memory("digits", "image", images, labels, num_classes=10)
+
+
+def points(name: str) -> Source:
+  examples, labels = embedded.sample_points(name)
+  return in_memory(name, "points", examples, labels, num_classes=0)
+
+
+def folder(path: str, skip_corrupt: bool = False) -> Source:
+  """Images under ``path``; class subfolders (sorted by name) give labels, else all label 0.
+
+  Every file is checked at build time, so a corrupt one is reported (or, with ``skip_corrupt``,
+  dropped with a warning and a count) before training starts.
+  """
+  from PIL import Image
+
+  root = pathlib.Path(path)
+  if not root.is_dir():
+    raise DatasetError(f"Image folder not found: {root}")
+  files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+  if not files:
+    raise DatasetError(f"No images ({', '.join(IMAGE_SUFFIXES)}) found under {root}")
+  class_names = sorted({p.relative_to(root).parts[0] for p in files if p.parent != root})
+  if class_names and any(p.parent == root for p in files):
+    raise DatasetError(f"{root} mixes images at top level with class subfolders {class_names}")
+  good, bad = [], []
+  for file in files:
+    try:
+      with Image.open(file) as image:
+        image.verify()
+      good.append(file)
+    except Exception as error:  # PIL raises many types for broken files.
+      if not skip_corrupt:
+        raise DatasetError(f"Corrupt or unreadable image {file}: {error}") from None
+      bad.append(file)
+  if bad:
+    logging.warning("Skipped %d corrupt image(s) under %s, e.g. %s", len(bad), root, bad[0])
+  if not good:
+    raise DatasetError(f"No readable images under {root}")
+  label_of = {name: index for index, name in enumerate(class_names)}
+  labels = [label_of[f.relative_to(root).parts[0]] if class_names else 0 for f in good]
+
+  def get(index: int) -> tuple[np.ndarray, int]:
+    file = good[index]
+    try:
+      with Image.open(file) as image:
+        array = np.asarray(image.convert("RGB"))
+    except Exception as error:
+      raise DatasetError(f"Corrupt or unreadable image {file}: {error}") from None
+    return array, labels[index]
+
+  return Source(f"folder:{root}", "image", len(good), len(class_names), get)
+
+
+def tfds_source(name: str, split: str = "train", data_dir: str | None = None) -> Source:
+  """A TFDS dataset read by random access (``tfds.data_source``, ArrayRecord files).
+
+  ``name`` may carry a config, as in ``cycle_gan/horse2zebra``. The first use prepares the
+  dataset (a download); tests use ``tfds.testing.mock_data``, which goes through the same code.
+  """
+  import tensorflow_datasets as tfds
+
+  try:
+    data = tfds.data_source(
+      name, split=split, data_dir=data_dir, builder_kwargs={"file_format": "array_record"}
+    )
+    features = tfds.builder(name, data_dir=data_dir).info.features
+  except Exception as error:
+    raise DatasetError(f"Cannot load TFDS dataset {name!r} split {split!r}: {error}") from None
+  image_key = next((k for k in ("image", "image_a", "imageA") if k in features), None)
+  if image_key is None:
+    raise DatasetError(f"TFDS dataset {name!r} has no image feature; features: {list(features)}")
+  num_classes = features["label"].num_classes if "label" in features else 0
+
+  def get(index: int) -> tuple[np.ndarray, int]:
+    example = data[index]
+    return np.asarray(example[image_key]), int(example.get("label", 0))
+
+  return Source(f"tfds:{name}", "image", len(data), num_classes, get)
+
+
+DATASETS = {
+  "digits": "scikit-learn's 1,797 real 8x8 digit scans (embedded, 10 classes)",
+  "ring8": "8 Gaussians on a circle of radius 2, sigma 0.02 (2-D points)",
+  "grid25": "25 Gaussians on a 5x5 grid, spacing 2, sigma 0.05 (2-D points)",
+  "tfds:<name>[/<config>]": "a TensorFlow Datasets dataset, e.g. tfds:mnist, tfds:cifar10",
+  "folder:<path>": "image files under path; class subfolders give labels",
+}
+
+
+def build_source(name: str, *, split: str = "train", skip_corrupt: bool = False) -> Source:
+  """Builds the source named ``name`` (see ``DATASETS``).
+
+  Raises:
+    DatasetError: for an unknown name (listing the known ones) or unreadable data.
+  """
+  if name == "digits":
+    return digits(split)
+  if name in ("ring8", "grid25"):
+    return points(name)
+  prefix, sep, rest = name.partition(":")
+  if sep and prefix == "tfds" and rest:
+    return tfds_source(rest, split=split)
+  if sep and prefix == "folder" and rest:
+    return folder(rest, skip_corrupt=skip_corrupt)
+  known = "; ".join(f"{key} ({text})" for key, text in DATASETS.items())
+  raise DatasetError(f"Unknown dataset {name!r}. Known datasets: {known}")

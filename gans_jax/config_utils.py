@@ -1,0 +1,214 @@
+"""Loading configs from files, variant arguments and command-line overrides.
+
+A config is named as ``FILE[:ARG]`` (``configs/dcgan.py:dataset=digits,resolution=64``): the
+file defines ``get_config(arg)``, and ``ARG`` is a comma-separated ``key=value`` list that the
+file parses with :func:`parse_arg`. Fields are then overridden one by one with
+``--config.a.b=value``. Configs are locked, so a misspelt key fails with the list of valid ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import pathlib
+from collections.abc import Iterable
+from typing import Any
+
+import ml_collections
+
+# Fields that may change between a run and its resumption: they set how long and how often,
+# never what is computed at a given step.
+RUN_LENGTH_FIELDS = (
+  "num_steps",
+  "checkpoint_every_steps",
+  "sample_every_steps",
+  "log_every_steps",
+  "eval_num_samples",
+)
+
+DEFAULT_CONFIG = pathlib.Path(__file__).resolve().parent.parent / "configs" / "dcgan.py"
+
+
+class ConfigError(ValueError):
+  """A config file, variant argument or override that cannot be used."""
+
+
+def _parse_value(text: str) -> Any:
+  """Reads ``text`` as a Python literal where it is one, else as a plain string."""
+  try:
+    return ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    return text
+
+
+def parse_arg(arg: str | None, **defaults: Any) -> ml_collections.ConfigDict:
+  """Parses a variant argument such as ``"dataset=digits,resolution=64"``.
+
+  Args:
+    arg: comma-separated ``key=value`` pairs, or None / "" for all defaults.
+    **defaults: every accepted key with its default; values are cast to the default's type.
+
+  Returns:
+    A ConfigDict with every key of ``defaults``.
+
+  Raises:
+    ConfigError: for a key not in ``defaults`` (the message lists the valid ones) or a value
+      that cannot be read as the default's type.
+  """
+  result = dict(defaults)
+  for item in filter(None, (arg or "").split(",")):
+    key, sep, text = item.partition("=")
+    if not sep:
+      raise ConfigError(f"Config argument {item!r} is not of the form key=value.")
+    if key not in defaults:
+      raise ConfigError(
+        f"Unknown config argument {key!r}; valid arguments: {', '.join(sorted(defaults))}."
+      )
+    result[key] = _cast_like(defaults[key], _parse_value(text), key)
+  return ml_collections.ConfigDict(result)
+
+
+def _cast_like(reference: Any, value: Any, key: str) -> Any:
+  """Casts ``value`` to the type of ``reference`` (int -> float allowed), or raises."""
+  if reference is None or value is None:
+    return value
+  if isinstance(reference, bool):
+    if isinstance(value, bool):
+      return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+      return value.lower() == "true"
+    raise ConfigError(f"{key}: expected true/false, got {value!r}.")
+  if isinstance(reference, float) and isinstance(value, int) and not isinstance(value, bool):
+    return float(value)
+  if isinstance(reference, str) and not isinstance(value, str):
+    return str(value)
+  if isinstance(reference, tuple) and isinstance(value, list):
+    return tuple(value)
+  if not isinstance(value, type(reference)):
+    raise ConfigError(
+      f"{key}: expected a {type(reference).__name__}, got {value!r} ({type(value).__name__})."
+    )
+  return value
+
+
+def load_config(spec: str | None = None) -> ml_collections.ConfigDict:
+  """Loads ``FILE[:ARG]`` (default: ``configs/dcgan.py``) and returns the locked config.
+
+  Raises:
+    ConfigError: if the file is missing or has no ``get_config``.
+  """
+  spec = spec or str(DEFAULT_CONFIG)
+  path_text, _, arg = spec.partition(":")
+  path = pathlib.Path(path_text)
+  if not path.is_file():
+    raise ConfigError(f"Config file not found: {path}")
+  module_spec = importlib.util.spec_from_file_location(f"_gans_jax_config_{path.stem}", path)
+  module = importlib.util.module_from_spec(module_spec)
+  module_spec.loader.exec_module(module)
+  if not hasattr(module, "get_config"):
+    raise ConfigError(f"Config file {path} defines no get_config(arg).")
+  config = module.get_config(arg or None)
+  config.lock()
+  return config
+
+
+def _field_names(config: ml_collections.ConfigDict, prefix: str = "") -> list[str]:
+  names = []
+  for key, value in config.items():
+    names.append(prefix + key)
+    if isinstance(value, ml_collections.ConfigDict):
+      names.extend(_field_names(value, prefix + key + "."))
+  return names
+
+
+def apply_overrides(config: ml_collections.ConfigDict, overrides: Iterable[str]) -> None:
+  """Applies ``a.b=value`` overrides in place, with the type of the existing field.
+
+  Raises:
+    ConfigError: naming the key when it does not exist (with the valid keys) or the value
+      has the wrong type.
+  """
+  for item in overrides:
+    key, sep, text = item.partition("=")
+    if not sep:
+      raise ConfigError(f"Override {item!r} is not of the form --config.key=value.")
+    *parents, leaf = key.split(".")
+    node = config
+    for parent in parents:
+      child = node.get(parent) if isinstance(node, ml_collections.ConfigDict) else None
+      if not isinstance(child, ml_collections.ConfigDict):
+        raise ConfigError(_unknown_key_message(config, key))
+      node = child
+    if leaf not in node:
+      raise ConfigError(_unknown_key_message(config, key))
+    with node.unlocked():
+      node[leaf] = _cast_like(node[leaf], _parse_value(text), key)
+
+
+def _unknown_key_message(config: ml_collections.ConfigDict, key: str) -> str:
+  return f"Unknown config key {key!r}; valid keys: {', '.join(_field_names(config))}."
+
+
+def to_dict(config: ml_collections.ConfigDict) -> dict:
+  """The config as plain JSON-compatible data (tuples become lists)."""
+  return json.loads(config.to_json())
+
+
+def differing_keys(saved: dict, current: dict, prefix: str = "") -> list[str]:
+  """Dotted keys whose values differ between two config dicts (run-length fields ignored)."""
+  keys = []
+  for key in sorted(set(saved) | set(current)):
+    name = prefix + key
+    if not prefix and key in RUN_LENGTH_FIELDS:
+      continue
+    a, b = saved.get(key), current.get(key)
+    if isinstance(a, dict) and isinstance(b, dict):
+      keys.extend(differing_keys(a, b, name + "."))
+    elif a != b:
+      keys.append(name)
+  return keys
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Fields every family shares; a config file starts from this and fills in its sections."""
+  config = ml_collections.ConfigDict()
+  config.family = "gan"  # Trainer in gans_jax/trainers (see gans_jax.trainers.FAMILIES).
+  config.seed = 0  # Root of every PRNG key and of the data order.
+  config.num_steps = 1000  # Generator updates (each preceded by `d_steps` D updates).
+  config.batch_size = 64  # Global batch per D or G update, split over all devices.
+  config.d_steps = 1  # k: discriminator updates per generator update (Goodfellow 2014, Alg. 1).
+  config.dataset = "digits"  # Data source name; see data_pipelines.DATASETS.
+  config.data = ml_collections.ConfigDict()
+  config.data.resolution = 32  # Images are resized to resolution x resolution.
+  config.data.channels = 1  # 1 (grey) or 3 (RGB).
+  config.data.skip_corrupt = False  # Skip unreadable files (counted, logged) instead of failing.
+  config.model = ml_collections.ConfigDict()
+  config.model.latent_dim = 100  # Size of z ~ N(0, I).
+  config.model.generator = ml_collections.ConfigDict()
+  config.model.discriminator = ml_collections.ConfigDict()
+  config.loss = ml_collections.ConfigDict()
+  config.loss.name = "non_saturating"  # See gans_jax.losses.ADVERSARIAL_LOSSES.
+  config.optim = ml_collections.ConfigDict()
+  config.optim.g = optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.d = optimizer_config("adam", 2e-4, b1=0.5)
+  config.ema_decay = 0.0  # EMA of G's params used for sampling; 0 turns it off.
+  config.checkpoint_every_steps = 500  # Orbax checkpoint period (and always at the end).
+  config.sample_every_steps = 500  # Sample grid PNG on fixed noise.
+  config.log_every_steps = 50  # Console / TensorBoard / metrics.jsonl period.
+  config.eval_num_samples = 1000  # Samples drawn for the end-of-run evaluation.
+  config.num_grid_samples = 64  # Images in each sample grid.
+  return config
+
+
+def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_collections.ConfigDict:
+  """An optimizer section: optax name, learning rate, and the optimizer's own arguments."""
+  section = ml_collections.ConfigDict()
+  section.name = name  # See gans_jax.optimizers.OPTIMIZERS.
+  section.learning_rate = learning_rate
+  section.b1 = kwargs.pop("b1", 0.9)  # Adam beta1 (ignored by optimizers without it).
+  section.b2 = kwargs.pop("b2", 0.999)  # Adam beta2.
+  section.decay = kwargs.pop("decay", 0.9)  # RMSprop decay.
+  if kwargs:
+    raise ConfigError(f"Unknown optimizer arguments: {sorted(kwargs)}")
+  return section

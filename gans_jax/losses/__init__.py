@@ -1,0 +1,5 @@
+"""Pure loss and regularizer functions."""
+
+from gans_jax.losses.adversarial import ADVERSARIAL_LOSSES, AdversarialLoss, get_adversarial_loss
+
+__all__ = ["ADVERSARIAL_LOSSES", "AdversarialLoss", "get_adversarial_loss"]

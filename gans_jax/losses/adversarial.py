@@ -1,0 +1,87 @@
+"""Adversarial losses on discriminator outputs (logits or critic scores), selected by name.
+
+Every function takes D's raw outputs on real and generated data, float [B], and returns scalar
+means. Discriminators never apply a sigmoid themselves; the losses use softplus, which is exact
+and stable: -log sigmoid(t) = softplus(-t) and -log(1 - sigmoid(t)) = softplus(t).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+Array = jax.Array
+
+
+def bce_discriminator(real: Array, fake: Array) -> Array:
+  """-E[log D(x)] - E[log(1 - D(G(z)))] (Goodfellow 2014, Eq. 1, as a loss to minimise)."""
+  return jnp.mean(jax.nn.softplus(-real)) + jnp.mean(jax.nn.softplus(fake))
+
+
+def minimax_generator(fake: Array) -> Array:
+  """E[log(1 - D(G(z)))], the saturating generator loss of Goodfellow 2014, Eq. 1."""
+  return -jnp.mean(jax.nn.softplus(fake))
+
+
+def non_saturating_generator(fake: Array) -> Array:
+  """-E[log D(G(z))], the heuristic of Goodfellow 2014, Sec. 3 (strong early gradients)."""
+  return jnp.mean(jax.nn.softplus(-fake))
+
+
+def wasserstein_discriminator(real: Array, fake: Array) -> Array:
+  """E[f(G(z))] - E[f(x)]: the critic maximises E[f(x)] - E[f(G(z))] (Arjovsky 2017, Eq. 3)."""
+  return jnp.mean(fake) - jnp.mean(real)
+
+
+def wasserstein_generator(fake: Array) -> Array:
+  """-E[f(G(z))] (Arjovsky 2017, Alg. 1)."""
+  return -jnp.mean(fake)
+
+
+def hinge_discriminator(real: Array, fake: Array) -> Array:
+  """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))] (Lim & Ye 2017; Miyato 2018, Eq. 16)."""
+  return jnp.mean(jax.nn.relu(1.0 - real)) + jnp.mean(jax.nn.relu(1.0 + fake))
+
+
+def least_squares_discriminator(real: Array, fake: Array) -> Array:
+  """1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2]: LSGAN with a=0, b=1 (Mao 2017, Eq. 2)."""
+  return 0.5 * jnp.mean((real - 1.0) ** 2) + 0.5 * jnp.mean(fake**2)
+
+
+def least_squares_generator(fake: Array) -> Array:
+  """1/2 E[(D(G(z)) - 1)^2]: LSGAN with c=1 (Mao 2017, Eq. 2)."""
+  return 0.5 * jnp.mean((fake - 1.0) ** 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class AdversarialLoss:
+  """A named pair: ``discriminator(real, fake)`` and ``generator(fake)``, both minimised."""
+
+  discriminator: Callable[[Array, Array], Array]
+  generator: Callable[[Array], Array]
+  # Whether D's output is a logit of P(real); reports then show sigmoid(D) as probabilities.
+  outputs_logits: bool
+
+
+ADVERSARIAL_LOSSES = {
+  "minimax": AdversarialLoss(bce_discriminator, minimax_generator, True),
+  "non_saturating": AdversarialLoss(bce_discriminator, non_saturating_generator, True),
+  "wasserstein": AdversarialLoss(wasserstein_discriminator, wasserstein_generator, False),
+  "hinge": AdversarialLoss(hinge_discriminator, wasserstein_generator, False),
+  "least_squares": AdversarialLoss(least_squares_discriminator, least_squares_generator, False),
+}
+
+
+
+def get_adversarial_loss(name: str) -> AdversarialLoss:
+  """The loss pair named ``name``.
+
+  Raises:
+    ValueError: for an unknown name, listing the known ones.
+  """
+  if name not in ADVERSARIAL_LOSSES:
+    raise ValueError(f"Unknown loss {name!r}; known losses: {', '.join(ADVERSARIAL_LOSSES)}.")
+  return ADVERSARIAL_LOSSES[name]

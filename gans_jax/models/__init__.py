@@ -1,0 +1,43 @@
+"""Flax linen networks, one file per paper, selected by ``config.model.{generator,discriminator}``.
+
+Every generator maps z [B, latent] to samples [B, *output_shape]; every discriminator maps
+samples to logits (or critic scores) [B].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import flax.linen as nn
+
+from gans_jax.models import dcgan, mlp
+
+GENERATORS = {"mlp": mlp.Generator, "dcgan": dcgan.Generator}
+DISCRIMINATORS = {"mlp": mlp.Discriminator, "dcgan": dcgan.Discriminator}
+
+
+def _build(registry: dict, role: str, section, **fixed) -> nn.Module:
+  options = dict(section)
+  name = options.pop("name", None)
+  if name not in registry:
+    raise ValueError(f"Unknown {role} {name!r}; known: {', '.join(registry)}.")
+  module = registry[name]
+  fields = {f.name for f in dataclasses.fields(module)} - {"parent", "name"}
+  unknown = sorted(set(options) - fields)
+  if unknown:
+    raise ValueError(
+      f"model.{role}.{unknown[0]} is not a field of {name} {role}; valid: {', '.join(sorted(fields))}."
+    )
+  options = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
+  return module(**options, **fixed)
+
+
+def build_generator(section, output_shape: Sequence[int], dtype) -> nn.Module:
+  """The generator named by ``section.name``, with the section's other fields as attributes."""
+  return _build(GENERATORS, "generator", section, output_shape=tuple(output_shape), dtype=dtype)
+
+
+def build_discriminator(section, dtype) -> nn.Module:
+  """The discriminator named by ``section.name``, with the section's other fields as attributes."""
+  return _build(DISCRIMINATORS, "discriminator", section, dtype=dtype)

@@ -1,0 +1,121 @@
+"""DCGAN (Radford, Metz & Chintala 2016), the layout of the PyTorch reference implementation.
+
+Generator: z -> 4x4 -> ... -> resolution x resolution with transposed convolutions (stride 2),
+BatchNorm + ReLU on every hidden layer and tanh on the output. Discriminator: the mirror image with
+strided convolutions and LeakyReLU(0.2), BatchNorm on every layer but the first. Weights are drawn
+from N(0, 0.02) and BatchNorm scales from N(1, 0.02) (paper, Sec. 4). Convolutions carry no bias,
+as BatchNorm follows them.
+
+Kernel size 4 reproduces the PyTorch example (4x4 kernels, a 4x4 "valid" first/last layer).
+Kernel size 5 is the TensorFlow / seed landscape variant: 5x5 kernels and a dense projection to
+4x4 in G (the paper's "project and reshape"), a dense logit layer in D.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+normal_init = nn.initializers.normal(stddev=0.02)
+
+
+def _batchnorm_scale_init(key, shape, dtype=jnp.float32):
+  return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+def _num_upsamplings(resolution: int) -> int:
+  if resolution < 8 or resolution & (resolution - 1):
+    raise ValueError(f"DCGAN resolution must be a power of two >= 8, got {resolution}.")
+  return int(math.log2(resolution // 4))
+
+
+def _batchnorm(train: bool, dtype):
+  # PyTorch's BatchNorm2d: eps 1e-5, running-average momentum 0.1 (flax: 0.9).
+  return nn.BatchNorm(
+    use_running_average=not train,
+    momentum=0.9,
+    epsilon=1e-5,
+    scale_init=_batchnorm_scale_init,
+    dtype=dtype,
+  )
+
+
+class Generator(nn.Module):
+  """z [B, latent] -> images [B, R, R, C] in [-1, 1].
+
+  Attributes:
+    output_shape: (R, R, C), R a power of two >= 8.
+    width: ngf, channels of the last hidden layer; the 4x4 layer has ngf * R / 8 channels.
+    kernel_size: 4 (PyTorch reference) or 5 (TensorFlow / landscape variant).
+  """
+
+  output_shape: Sequence[int]
+  width: int = 64
+  kernel_size: int = 4
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    resolution, _, channels = self.output_shape
+    num_up = _num_upsamplings(resolution)
+    k = self.kernel_size
+    deconv = functools.partial(
+      nn.ConvTranspose, kernel_size=(k, k), use_bias=False, kernel_init=normal_init, dtype=self.dtype
+    )
+    features = self.width * 2 ** (num_up - 1)
+    if k == 4:  # 1x1 -> 4x4 by a 4x4 transposed convolution without padding.
+      x = deconv(features, padding="VALID")(z[:, None, None, :])  # [B, 4, 4, F]
+    else:  # Project and reshape.
+      x = nn.Dense(4 * 4 * features, use_bias=False, kernel_init=normal_init, dtype=self.dtype)(z)
+      x = x.reshape(z.shape[0], 4, 4, features)  # [B, 4, 4, F]
+    x = nn.relu(_batchnorm(train, self.dtype)(x))
+    for level in range(1, num_up):
+      # "SAME" here pads the dilated input like PyTorch's padding=(k - 1) // 2 with
+      # output_padding=1 for k=5, and padding=1 for k=4: exactly doubling the size.
+      x = deconv(features // 2**level, strides=(2, 2), padding="SAME")(x)
+      x = nn.relu(_batchnorm(train, self.dtype)(x))
+    x = deconv(channels, strides=(2, 2), padding="SAME")(x)  # [B, R, R, C]
+    return jnp.tanh(x)
+
+
+class Discriminator(nn.Module):
+  """images [B, R, R, C] -> logits [B].
+
+  Attributes:
+    width: ndf, channels of the first layer (doubling at each halving of the size).
+    kernel_size: 4 or 5, as in the generator.
+  """
+
+  width: int = 64
+  kernel_size: int = 4
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    num_down = _num_upsamplings(x.shape[1])
+    k = self.kernel_size
+    pad = (k - 1) // 2
+    conv = functools.partial(
+      nn.Conv,
+      kernel_size=(k, k),
+      strides=(2, 2),
+      padding=((pad, pad), (pad, pad)),
+      use_bias=False,
+      kernel_init=normal_init,
+      dtype=self.dtype,
+    )
+    x = nn.leaky_relu(conv(self.width)(x), 0.2)  # No BatchNorm on D's input layer.
+    for level in range(1, num_down):
+      x = conv(self.width * 2**level)(x)
+      x = nn.leaky_relu(_batchnorm(train, self.dtype)(x), 0.2)  # [B, 4, 4, ndf * R / 8] at end
+    if k == 4:
+      x = nn.Conv(1, (4, 4), padding="VALID", use_bias=False, kernel_init=normal_init)(x)
+    else:
+      x = nn.Dense(1, use_bias=False, kernel_init=normal_init)(x.reshape(x.shape[0], -1))
+    return x.reshape(x.shape[0]).astype(jnp.float32)

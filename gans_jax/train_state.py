@@ -1,0 +1,56 @@
+"""The training state: one pytree holding everything a step reads and a checkpoint saves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.struct
+import jax
+from flax.training import train_state
+
+
+class ModelState(train_state.TrainState):
+  """A network's params, optimizer state and model state (BatchNorm statistics, or None)."""
+
+  batch_stats: Any = None
+
+  def apply(self, inputs, *, train: bool, params=None, rngs=None, **kwargs):
+    """Runs the network; returns (outputs, batch_stats after this call).
+
+    In training mode BatchNorm normalises with the batch's own statistics and its running
+    averages are updated; otherwise the running averages are used and left alone.
+    """
+    variables = {"params": self.params if params is None else params}
+    if self.batch_stats is None:
+      return self.apply_fn(variables, inputs, train=train, rngs=rngs, **kwargs), None
+    variables["batch_stats"] = self.batch_stats
+    if not train:
+      return self.apply_fn(variables, inputs, train=False, rngs=rngs, **kwargs), self.batch_stats
+    outputs, updates = self.apply_fn(
+      variables, inputs, train=True, rngs=rngs, mutable=["batch_stats"], **kwargs
+    )
+    return outputs, updates["batch_stats"]
+
+
+class GANState(flax.struct.PyTreeNode):
+  """State of a GAN run (DESIGN section 2).
+
+  Attributes:
+    step: int32 [], generator updates done.
+    key: uint32 [2], the root training key; step s uses ``fold_in(key, s)`` only.
+    g: generator ModelState.
+    d: discriminator ModelState.
+    g_ema: exponential moving average of G's params, or None.
+    extra: family-specific arrays (image pools, path-length means, growing phase), or {}.
+  """
+
+  step: jax.Array
+  key: jax.Array
+  g: ModelState
+  d: ModelState
+  g_ema: Any = None
+  extra: Any = flax.struct.field(default_factory=dict)
+
+  def sampling_params(self):
+    """G's params to sample with: the EMA when kept, else the live params."""
+    return self.g.params if self.g_ema is None else self.g_ema
