@@ -4,7 +4,14 @@ The only package that imports TensorFlow. ``build`` is the entry point the train
 ``embedded`` is numpy-only and cheap to import.
 """
 
-from data_pipelines.sources import DATASETS, DatasetError, Source, build_source
+from data_pipelines.sources import (
+  DATASETS,
+  POINT_DATASETS,
+  DatasetError,
+  Source,
+  build_source,
+  sample_shape,
+)
 
 
 def batches(*args, **kwargs):
@@ -14,4 +21,12 @@ def batches(*args, **kwargs):
   return pipeline.batches(*args, **kwargs)
 
 
-__all__ = ["DATASETS", "DatasetError", "Source", "batches", "build_source"]
+__all__ = [
+  "DATASETS",
+  "POINT_DATASETS",
+  "DatasetError",
+  "Source",
+  "batches",
+  "build_source",
+  "sample_shape",
+]

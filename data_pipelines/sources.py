@@ -138,6 +138,14 @@ def tfds_source(name: str, split: str = "train", data_dir: str | None = None) ->
   return Source(f"tfds:{name}", "image", len(data), num_classes, get)
 
 
+POINT_DATASETS = ("ring8", "grid25")
+
+
+def sample_shape(dataset: str, resolution: int, channels: int) -> tuple[int, ...]:
+  """Shape of one sample as the model sees it, known without reading any data."""
+  return (2,) if dataset in POINT_DATASETS else (resolution, resolution, channels)
+
+
 DATASETS = {
   "digits": "scikit-learn's 1,797 real 8x8 digit scans (embedded, 10 classes)",
   "ring8": "8 Gaussians on a circle of radius 2, sigma 0.02 (2-D points)",
@@ -155,7 +163,7 @@ def build_source(name: str, *, split: str = "train", skip_corrupt: bool = False)
   """
   if name == "digits":
     return digits(split)
-  if name in ("ring8", "grid25"):
+  if name in POINT_DATASETS:
     return points(name)
   prefix, sep, rest = name.partition(":")
   if sep and prefix == "tfds" and rest:

@@ -128,7 +128,7 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
   )
   g_ema = state.g_ema
   if g_ema is not None:
-    g_ema = ema.update_ema(g_ema, g.params, config.ema_decay)
+    g_ema = ema.update_ema(g_ema, g.params, ema.ema_decay(config.ema_decay, state.step))
   metrics["g_loss"] = g_loss
   return state.replace(step=state.step + 1, g=g, d=d, g_ema=g_ema), metrics
 

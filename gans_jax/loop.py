@@ -1,0 +1,209 @@
+"""The one training loop, for every family (DESIGN sections 2, 3 and 7).
+
+It owns the run directory: ``config.json``, orbax checkpoints, TensorBoard events,
+``metrics.jsonl``, sample grids and the loss-curve PNG. Running it again on the same directory
+resumes from the latest checkpoint; since the state holds every key and the batch at each step is a
+pure function of (seed, step), the resumed run reaches bitwise-identical parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from gans_jax import checkpointing, config_utils, parallel, trainers, visualize, writers
+from gans_jax.train_state import GANState
+
+CONFIG_FILE = "config.json"
+
+
+class TrainingError(RuntimeError):
+  """Training cannot go on: diverged losses, or a run directory of another config."""
+
+
+@dataclasses.dataclass
+class RunResult:
+  state: GANState
+  workdir: pathlib.Path
+  eval_metrics: dict
+  train_metrics: dict
+
+
+def root_keys(seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """(init key, sample-grid noise key, evaluation noise key) from the seed.
+
+  init_state derives the training key from the init key; no key serves two purposes.
+  """
+  init_key, grid_key, eval_key = jax.random.split(jax.random.PRNGKey(seed), 3)
+  return init_key, grid_key, eval_key
+
+
+def initial_state(config, sample_shape: Sequence[int]) -> GANState:
+  family = trainers.get_family(config.family)
+  return family.init_state(config, root_keys(config.seed)[0], tuple(sample_shape))
+
+
+def check_or_write_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
+  """Writes config.json, or checks a resumed run's saved config matches (run lengths aside).
+
+  Raises:
+    TrainingError: naming the keys that differ.
+  """
+  path = workdir / CONFIG_FILE
+  current = config_utils.to_dict(config)
+  if path.exists():
+    saved = json.loads(path.read_text())
+    differing = config_utils.differing_keys(saved, current)
+    if differing:
+      raise TrainingError(
+        f"{workdir} holds a run of another config (differs in {', '.join(differing)}); "
+        "use a new --workdir or the original config."
+      )
+  if jax.process_index() == 0:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(current, indent=2, sort_keys=True))
+    os.replace(temporary, path)
+
+
+@jax.jit
+def _all_finite(tree) -> jax.Array:
+  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+
+
+def _check_finite(step: int, metrics: dict, last_checkpoint: int | None) -> None:
+  for name, value in metrics.items():
+    if not np.isfinite(value):
+      raise TrainingError(
+        f"{name} became {value} at step {step}; training stopped without saving "
+        f"(last good checkpoint: step {last_checkpoint}). Try a lower learning rate."
+      )
+
+
+def train(
+  config: ml_collections.ConfigDict,
+  workdir: str | pathlib.Path,
+  *,
+  batches_from: Callable[[int], Iterator[dict]],
+  sample_shape: Sequence[int],
+  evaluate: Callable[[Callable[[jax.Array], np.ndarray], jax.Array], dict] | None = None,
+  plot_centers: np.ndarray | None = None,
+  stop_after: int | None = None,
+  log: Callable[[str], None] = print,
+) -> RunResult:
+  """Trains ``config`` in ``workdir``, resuming from its latest checkpoint if there is one.
+
+  Args:
+    config: the resolved, locked run config.
+    workdir: the run directory (created if needed).
+    batches_from: start_step -> iterator of this process's batches, {"x", "label"} numpy arrays
+      of batch_size * d_steps / process_count examples, starting at that step.
+    sample_shape: shape of one sample, e.g. (32, 32, 1) or (2,).
+    evaluate: (sampler z -> samples, noise key) -> end-of-run metrics; None for none.
+    plot_centers: mode centers drawn in 2-D sample plots.
+    stop_after: stop (after checkpointing) once this step is reached, as if interrupted.
+    log: where progress lines go (only process 0 logs).
+
+  Returns:
+    The final state and metrics.
+
+  Raises:
+    TrainingError: on a non-finite loss or a run directory of another config.
+  """
+  workdir = pathlib.Path(workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+  log = log if jax.process_index() == 0 else (lambda _: None)
+  check_or_write_config(config, workdir)
+  family = trainers.get_family(config.family)
+  mesh = parallel.make_mesh()
+  images_per_step = config.batch_size * config.d_steps
+  parallel.check_global_batch(config.batch_size, mesh)
+
+  state = initial_state(config, sample_shape)
+  checkpointer = checkpointing.Checkpointer(workdir)
+  start_step = checkpointer.latest_step() or 0
+  if start_step:
+    state = checkpointer.restore(state, start_step)
+    writers.truncate_metrics(workdir, start_step)
+    log(f"Resuming {workdir} from step {start_step}.")
+  state = jax.device_put(state, parallel.replicated(mesh))
+
+  step_fn = jax.jit(
+    lambda s, b: family.train_step(s, b, config=config),
+    in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
+    out_shardings=parallel.replicated(mesh),
+    donate_argnums=0,
+  )
+  generate = jax.jit(family.generate)
+  latent = config.model.latent_dim
+  grid_z = jax.random.normal(root_keys(config.seed)[1], (config.num_grid_samples, latent))
+  if len(sample_shape) == 1:  # 2-D data: a scatter plot of many points says more than 64.
+    grid_z = jax.random.normal(root_keys(config.seed)[1], (1000, latent))
+
+  writer = writers.MetricWriter(workdir)
+  progress = writers.Progress(config.num_steps, images_per_step, start_step)
+  last_checkpoint = start_step or None
+  end_step = config.num_steps if stop_after is None else min(stop_after, config.num_steps)
+  metrics = {}
+  step = start_step
+  batches = batches_from(start_step)
+  started = time.perf_counter()
+  while step < end_step:
+    batch = parallel.to_global(next(batches), mesh)
+    state, metrics = step_fn(state, batch)
+    step += 1
+    if step % config.log_every_steps == 0 or step == end_step:
+      metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+      _check_finite(step, metrics, last_checkpoint)
+      writer.write(step, "train", metrics)
+      log(progress.report(step, metrics))
+    if step % config.sample_every_steps == 0 or step == end_step:
+      samples = np.asarray(generate(state, grid_z))
+      if jax.process_index() == 0:
+        visualize.save_samples(workdir / f"samples_{step:06d}.png", samples, plot_centers)
+    if step % config.checkpoint_every_steps == 0 or step == end_step:
+      if not bool(_all_finite(state)):
+        raise TrainingError(
+          f"Non-finite parameters at step {step}; not saved (last good checkpoint: "
+          f"step {last_checkpoint}). Try a lower learning rate."
+        )
+      checkpointer.save(step, state)
+      last_checkpoint = step
+  checkpointer.close()
+  elapsed = time.perf_counter() - started
+
+  eval_metrics = {}
+  if step >= config.num_steps and jax.process_index() == 0:
+    visualize.save_loss_curves(workdir / "loss_curves.png", writers.read_metrics(workdir))
+    if evaluate is not None:
+      sampler = lambda z: np.asarray(generate(state, z))
+      eval_metrics = evaluate(sampler, root_keys(config.seed)[2])
+      writer.write(step, "eval", eval_metrics)
+  writer.close()
+  log(_summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics))
+  return RunResult(state, workdir, eval_metrics, metrics)
+
+
+def _summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics) -> str:
+  rate = (step - start_step) * images_per_step / max(elapsed, 1e-9)
+  lines = [
+    "",
+    f"Run directory: {workdir}",
+    f"Trained steps {start_step} -> {step} in {elapsed:.0f}s ({rate:.0f} img/s).",
+    "Final train metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())),
+  ]
+  for name, value in eval_metrics.items():
+    shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+    lines.append(f"  {name}: {shown}")
+  lines.append(
+    "Files: config.json, checkpoints/, tensorboard/, metrics.jsonl, samples_*.png, loss_curves.png"
+  )
+  return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""The ``gans-jax`` command: parse arguments, then call ``gans_jax.experiment``.
+
+  gans-jax train [--config FILE[:ARG]] [--workdir DIR] [--config.KEY=VALUE ...]
+  gans-jax sample --workdir DIR --num N --out FILE.npz [--seed S]
+  gans-jax evaluate --workdir DIR
+  gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
+
+Errors the user can fix (config, data, checkpoint, divergence) print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+import time
+
+
+
+def _parser() -> argparse.ArgumentParser:
+  parser = argparse.ArgumentParser(prog="gans-jax", description=__doc__.split("\n")[0])
+  commands = parser.add_subparsers(dest="command", required=True)
+  train = commands.add_parser("train", help="train a config (resumes an existing --workdir)")
+  train.add_argument("--config", help="FILE[:ARG], default configs/dcgan.py")
+  train.add_argument("--workdir", help="run directory, default runs/<config>_<time>")
+  describe = commands.add_parser("describe", help="parameter counts of a config, as JSON")
+  describe.add_argument("--config", help="FILE[:ARG], default configs/dcgan.py")
+  sample = commands.add_parser("sample", help="write samples of a run to an .npz file")
+  sample.add_argument("--workdir", required=True)
+  sample.add_argument("--num", type=int, required=True)
+  sample.add_argument("--out", required=True)
+  sample.add_argument("--seed", type=int, default=0)
+  evaluate = commands.add_parser("evaluate", help="evaluate a run's latest checkpoint")
+  evaluate.add_argument("--workdir", required=True)
+  return parser
+
+
+def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
+  """Separates ``--config.KEY=VALUE`` (or ``--config.KEY VALUE``) overrides from other args."""
+  rest, overrides = [], []
+  args = iter(argv)
+  for arg in args:
+    if arg.startswith("--config."):
+      item = arg[len("--config.") :]
+      overrides.append(item if "=" in item else f"{item}={next(args, '')}")
+    else:
+      rest.append(arg)
+  return rest, overrides
+
+
+def _config(args, overrides):
+  from gans_jax import config_utils
+
+  config = config_utils.load_config(args.config)
+  config_utils.apply_overrides(config, overrides)
+  return config
+
+
+def run(argv: list[str]) -> int:
+  rest, overrides = _split_overrides(argv)
+  args = _parser().parse_args(rest)
+  if overrides and args.command not in ("train", "describe"):
+    raise SystemExit(f"gans-jax {args.command} takes no --config.* overrides.")
+  from gans_jax import experiment
+
+  if args.command == "train":
+    config = _config(args, overrides)
+    stem = pathlib.Path((args.config or "dcgan.py").split(":")[0]).stem
+    workdir = args.workdir or f"runs/{stem}_{time.strftime('%Y%m%d-%H%M%S')}"
+    print(f"Training {args.config or 'configs/dcgan.py'} in {workdir}", flush=True)
+    experiment.train_and_evaluate(config, workdir, log=lambda line: print(line, flush=True))
+  elif args.command == "describe":
+    print(json.dumps(experiment.describe(_config(args, overrides))))
+  elif args.command == "sample":
+    import numpy as np
+
+    arrays = experiment.sample(args.workdir, args.num, args.seed)
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(out.name + ".tmp.npz")
+    np.savez(temporary, **arrays)
+    temporary.replace(out)
+    print(f"Wrote {', '.join(f'{k} {v.shape}' for k, v in arrays.items())} to {out}")
+  elif args.command == "evaluate":
+    print(json.dumps(experiment.evaluate(args.workdir)))
+  return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+  from data_pipelines import DatasetError
+  from gans_jax import checkpointing, config_utils, loop
+
+  user_errors = (
+    config_utils.ConfigError,
+    DatasetError,
+    checkpointing.CheckpointError,
+    loop.TrainingError,
+    ValueError,
+  )
+  try:
+    return run(sys.argv[1:] if argv is None else argv)
+  except user_errors as error:
+    print(f"gans-jax: error: {error}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evaluation metrics: pure functions on arrays or feature statistics, plus thin evaluators."""

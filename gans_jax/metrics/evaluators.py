@@ -1,0 +1,75 @@
+"""End-of-run evaluators for the embedded datasets: stream samples, return named metrics.
+
+An evaluator is ``evaluate(sampler, key) -> dict``, where ``sampler(z)`` returns G's samples for
+latents z [n, latent]. Metric names state their protocol (sample count, reference set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import numpy as np
+
+from gans_jax.metrics import digits_classifier, frechet, modes2d
+
+Sampler = Callable[[jax.Array], np.ndarray]
+
+
+def draw(sampler: Sampler, key: jax.Array, num: int, latent_dim: int, batch: int = 500):
+  """``num`` samples in batches of ``batch`` latents drawn from ``key``."""
+  keys = jax.random.split(key, -(-num // batch))
+  chunks = [sampler(jax.random.normal(k, (batch, latent_dim))) for k in keys]
+  return np.concatenate(chunks)[:num]
+
+
+def digits_evaluator(train, test, num_samples: int, latent_dim: int):
+  """Judges digit samples with the project's digits classifier.
+
+  Args:
+    train: (uint8 [N, 8, 8, 1], labels [N]) digits the classifier is trained on (cached).
+    test: (uint8 [M, 8, 8, 1], labels [M]) held-out digits, the Fréchet reference.
+    num_samples: samples to draw.
+    latent_dim: size of z.
+
+  Returns:
+    evaluate(sampler, key) -> {"digits_confident_frac{n}", "digits_class_hist{n}",
+    "digits_min_class_frac{n}", "digits_fd{n}_test"} with n the sample count in thousands.
+  """
+  params = digits_classifier.load_or_train(*train)
+  reference = frechet.feature_statistics(digits_classifier.real_features(params, test[0]))
+  tag = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
+
+  def evaluate(sampler: Sampler, key: jax.Array) -> dict:
+    samples = draw(sampler, key, num_samples, latent_dim)
+    probs, features = digits_classifier.classify(
+      params, digits_classifier.to_classifier_input(samples)
+    )
+    confident = probs.max(1) >= digits_classifier.CONFIDENCE
+    histogram = np.bincount(probs.argmax(1), minlength=10) / len(probs)
+    return {
+      f"digits_confident_frac{tag}": float(confident.mean()),
+      f"digits_class_hist{tag}": [round(float(h), 4) for h in histogram],
+      f"digits_min_class_frac{tag}": float(histogram.min()),
+      f"digits_fd{tag}_test": frechet.frechet_distance(
+        *frechet.feature_statistics(features), *reference
+      ),
+    }
+
+  return evaluate
+
+
+def modes_evaluator(centers: np.ndarray, sigma: float, num_samples: int, latent_dim: int):
+  """Mode coverage of 2-D samples (VEEGAN / PacGAN protocol, see ``modes2d``)."""
+
+  def evaluate(sampler: Sampler, key: jax.Array) -> dict:
+    points = draw(sampler, key, num_samples, latent_dim)
+    coverage = modes2d.mode_coverage(points, centers, sigma)
+    return {
+      f"modes_covered{num_samples}": coverage["modes_covered"],
+      "num_modes": coverage["num_modes"],
+      f"high_quality_frac{num_samples}": coverage["high_quality_frac"],
+      f"mode_counts{num_samples}": coverage["mode_counts"],
+    }
+
+  return evaluate

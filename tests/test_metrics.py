@@ -1,0 +1,97 @@
+"""Metrics against closed forms and independent computations; the digits classifier's accuracy."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+from data_pipelines import embedded
+from gans_jax.metrics import digits_classifier, frechet, modes2d
+
+
+def test_frechet_distance_closed_form_for_diagonal_gaussians():
+  mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+  var1, var2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
+  expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(var1) - np.sqrt(var2)) ** 2)
+  value = frechet.frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2))
+  np.testing.assert_allclose(value, expected, rtol=1e-12)
+
+
+def test_frechet_distance_matches_sqrtm_formula():
+  rng = np.random.default_rng(0)
+  a, b = rng.normal(size=(40, 6)), rng.normal(size=(40, 6)) * 2 + 1
+  mu1, s1 = frechet.feature_statistics(a)
+  mu2, s2 = frechet.feature_statistics(b)
+  covmean = scipy.linalg.sqrtm(s1 @ s2).real
+  expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2 - 2 * covmean)
+  np.testing.assert_allclose(frechet.frechet_distance(mu1, s1, mu2, s2), expected, rtol=1e-9)
+  assert frechet.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0, abs=1e-9)
+
+
+def test_mode_coverage_counts_modes_and_quality():
+  centers, sigma = embedded.mode_centers("ring8")
+  rng = np.random.default_rng(0)
+  on_three = centers[rng.integers(0, 3, 900)] + sigma * rng.normal(size=(900, 2))
+  far = np.full((100, 2), 10.0)
+  result = modes2d.mode_coverage(np.concatenate([on_three, far]), centers, sigma)
+  assert result["modes_covered"] == 3
+  assert result["high_quality_frac"] == pytest.approx(0.9, abs=0.01)  # 99.7 % of 900 within 3σ.
+  points, _ = embedded.sample_points("grid25", 2500)
+  assert modes2d.mode_coverage(points, *embedded.mode_centers("grid25"))["modes_covered"] == 25
+
+
+@pytest.fixture(scope="session")
+def classifier_params():
+  return digits_classifier.load_or_train(*embedded.load_digits_split("train"))
+
+
+def test_digits_classifier_held_out_accuracy(classifier_params):
+  accuracy = digits_classifier.accuracy(classifier_params, *embedded.load_digits_split("test"))
+  assert accuracy >= 0.97
+
+
+def test_digits_classifier_is_cached_and_deterministic(classifier_params, tmp_path, monkeypatch):
+  path = digits_classifier._cache_path(*embedded.load_digits_split("train"))
+  assert path.exists()
+  loaded = digits_classifier.load_or_train(*embedded.load_digits_split("train"))
+  for a, b in zip(
+    np.concatenate([np.ravel(x) for x in _leaves(loaded)]),
+    np.concatenate([np.ravel(x) for x in _leaves(classifier_params)]),
+    strict=True,
+  ):
+    assert a == b
+
+
+def _leaves(tree):
+  import jax
+
+  return jax.tree.leaves(tree)
+
+
+def test_digits_evaluator_on_real_digits_through_the_pipeline(classifier_params):
+  """Real held-out digits at 32x32 RGB, as a perfect generator would emit them, score high."""
+  import data_pipelines
+  from gans_jax.metrics import evaluators
+
+  test = embedded.load_digits_split("test")
+  source = data_pipelines.build_source("digits", split="test")
+  real = next(data_pipelines.batches(source, global_batch=len(test[1]), seed=0,
+                                     resolution=32, channels=3))["x"]
+  evaluate = evaluators.digits_evaluator(
+    embedded.load_digits_split("train"), test, num_samples=len(real), latent_dim=1
+  )
+  # A "sampler" that hands out the real images in order.
+  position = iter(range(0, 10**6, 500))
+  result = evaluate(lambda z: real[next(position):][: len(z)], key=_key())
+  tag = str(len(real))
+  assert result[f"digits_confident_frac{tag}"] >= 0.95
+  assert result[f"digits_min_class_frac{tag}"] >= 0.08
+  assert result[f"digits_fd{tag}_test"] < 1.0
+  noise = np.random.default_rng(0).uniform(-1, 1, real.shape).astype(np.float32)
+  result_noise = evaluate(lambda z: noise[: len(z)], key=_key())
+  assert result_noise[f"digits_fd{tag}_test"] > 10 * max(result[f"digits_fd{tag}_test"], 0.1)
+
+
+def _key():
+  import jax
+
+  return jax.random.PRNGKey(0)
