@@ -64,11 +64,13 @@ def _load_by_index(source: Source, indices: tf.data.Dataset, resolution, channel
     example, label = source.get(int(index))
     if example.ndim == 2:
       example = example[..., None]
+    if example.shape[-1] == 1:  # Sizes and channel counts may vary: batch everything as RGB.
+      example = np.repeat(example, 3, axis=-1)
     return example.astype(np.uint8), np.int32(label)
 
   def load(index):
     image, label = tf.numpy_function(get, [index], (tf.uint8, tf.int32), stateful=False)
-    image = tf.ensure_shape(image, [None, None, None])
+    image = tf.ensure_shape(image, [None, None, 3])
     image = to_model_range(image[None], resolution, channels)[0]
     return tf.cast(image * 127.5 + 127.5, tf.uint8), tf.ensure_shape(label, [])
 

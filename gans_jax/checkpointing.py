@@ -9,6 +9,7 @@ from __future__ import annotations
 import pathlib
 
 import jax
+import jax.numpy as jnp
 import orbax.checkpoint as ocp
 
 
@@ -45,13 +46,17 @@ class Checkpointer:
     step = self.latest_step() if step is None else step
     target = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
     try:
-      return self._manager.restore(step, args=ocp.args.StandardRestore(target))
+      restored = self._manager.restore(step, args=ocp.args.StandardRestore(target))
     except (ValueError, KeyError, TypeError) as error:
-      first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+      first_line = (
+        str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+      )
       raise CheckpointError(
         f"Checkpoint {self.directory / str(step)} does not match this config's state "
         f"(a checkpoint from another config?): {first_line}"
       ) from None
+    # Orbax may hand back numpy scalars of another integer width; keep the state's own dtypes.
+    return jax.tree.map(lambda r, t: jnp.asarray(r, jnp.result_type(t)), restored, state)
 
   def close(self) -> None:
     self._manager.close()

@@ -30,7 +30,7 @@ def make_evaluator(config):
     train = embedded.load_digits_split("train")
     test = embedded.load_digits_split("test")
     return evaluators.digits_evaluator(
-      train, test, config.eval_num_samples, config.model.latent_dim
+      train, test, config.eval_num_samples, config.model.latent_dim, config.data.resolution
     )
   if config.dataset in data_pipelines.POINT_DATASETS:
     centers, sigma = embedded.mode_centers(config.dataset)

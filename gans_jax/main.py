@@ -17,7 +17,6 @@ import sys
 import time
 
 
-
 def _parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(prog="gans-jax", description=__doc__.split("\n")[0])
   commands = parser.add_subparsers(dest="command", required=True)

@@ -54,9 +54,7 @@ def test_evaluate_appends_to_metrics(trained_run, capsys):
 
 
 def test_describe_reports_reference_counts():
-  completed = run_cli(
-    "describe", "--config", "configs/dcgan.py:resolution=64,channels=3,width=64"
-  )
+  completed = run_cli("describe", "--config", "configs/dcgan.py:resolution=64,channels=3,width=64")
   assert completed.returncode == 0, completed.stderr
   result = json.loads(completed.stdout.strip().splitlines()[-1])
   assert result == {

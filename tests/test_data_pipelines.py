@@ -23,9 +23,7 @@ def test_order_is_pure_function_of_seed_and_step():
 def test_process_slices_tile_the_global_batch():
   kwargs = dict(global_batch=12, num_examples=50, seed=1)
   whole = order.example_indices(5, **kwargs)
-  parts = [
-    order.example_indices(5, process_index=p, process_count=3, **kwargs) for p in range(3)
-  ]
+  parts = [order.example_indices(5, process_index=p, process_count=3, **kwargs) for p in range(3)]
   np.testing.assert_array_equal(np.concatenate(parts), whole)
   with pytest.raises(ValueError, match="divide evenly"):
     order.example_indices(0, process_count=5, **kwargs)

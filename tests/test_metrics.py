@@ -1,5 +1,6 @@
 """Metrics against closed forms and independent computations; the digits classifier's accuracy."""
 
+import jax
 import numpy as np
 import pytest
 import scipy.linalg
@@ -54,17 +55,11 @@ def test_digits_classifier_is_cached_and_deterministic(classifier_params, tmp_pa
   assert path.exists()
   loaded = digits_classifier.load_or_train(*embedded.load_digits_split("train"))
   for a, b in zip(
-    np.concatenate([np.ravel(x) for x in _leaves(loaded)]),
-    np.concatenate([np.ravel(x) for x in _leaves(classifier_params)]),
+    np.concatenate([np.ravel(x) for x in jax.tree.leaves(loaded)]),
+    np.concatenate([np.ravel(x) for x in jax.tree.leaves(classifier_params)]),
     strict=True,
   ):
     assert a == b
-
-
-def _leaves(tree):
-  import jax
-
-  return jax.tree.leaves(tree)
 
 
 def test_digits_evaluator_on_real_digits_through_the_pipeline(classifier_params):
@@ -74,24 +69,31 @@ def test_digits_evaluator_on_real_digits_through_the_pipeline(classifier_params)
 
   test = embedded.load_digits_split("test")
   source = data_pipelines.build_source("digits", split="test")
-  real = next(data_pipelines.batches(source, global_batch=len(test[1]), seed=0,
-                                     resolution=32, channels=3))["x"]
+  real = next(
+    data_pipelines.batches(source, global_batch=len(test[1]), seed=0, resolution=32, channels=3)
+  )["x"]
   evaluate = evaluators.digits_evaluator(
-    embedded.load_digits_split("train"), test, num_samples=len(real), latent_dim=1
+    embedded.load_digits_split("train"), test, num_samples=len(real), latent_dim=1, resolution=32
   )
   # A "sampler" that hands out the real images in order.
   position = iter(range(0, 10**6, 500))
-  result = evaluate(lambda z: real[next(position):][: len(z)], key=_key())
+  result = evaluate(lambda z: real[next(position) :][: len(z)], key=jax.random.PRNGKey(0))
   tag = str(len(real))
   assert result[f"digits_confident_frac{tag}"] >= 0.95
   assert result[f"digits_min_class_frac{tag}"] >= 0.08
   assert result[f"digits_fd{tag}_test"] < 1.0
+  assert result[f"digits_not_digit_frac{tag}"] <= 0.02
   noise = np.random.default_rng(0).uniform(-1, 1, real.shape).astype(np.float32)
-  result_noise = evaluate(lambda z: noise[: len(z)], key=_key())
+  result_noise = evaluate(lambda z: noise[: len(z)], key=jax.random.PRNGKey(0))
   assert result_noise[f"digits_fd{tag}_test"] > 10 * max(result[f"digits_fd{tag}_test"], 0.1)
+  assert result_noise[f"digits_confident_frac{tag}"] <= 0.01
+  assert result_noise[f"digits_not_digit_frac{tag}"] >= 0.95
 
 
-def _key():
-  import jax
-
-  return jax.random.PRNGKey(0)
+def test_digits_classifier_rejects_blobs_and_shuffled_digits(classifier_params):
+  rng = np.random.default_rng(1)
+  images, _ = embedded.load_digits_split("test")
+  inputs = (images / 127.5 - 1.0).reshape(len(images), 64)
+  shuffled = rng.permuted(inputs, axis=1).reshape(-1, 8, 8, 1).astype(np.float32)
+  probs, _ = digits_classifier.classify(classifier_params, shuffled)
+  assert (probs.argmax(1) == digits_classifier.NOT_A_DIGIT).mean() >= 0.95

@@ -10,7 +10,7 @@ import jax
 import numpy as np
 import pytest
 
-from gans_jax import experiment, loop, writers
+from gans_jax import config_utils, experiment, loop, writers
 from tests.helpers import ROOT, tiny_config
 
 
@@ -69,8 +69,9 @@ def test_kill_9_between_checkpoints_then_same_command_resumes_exactly(tmp_path):
   ]
   command = [sys.executable, "-m", "gans_jax.main", "train", "--workdir", str(workdir), *overrides]
   env = {**os.environ, "PYTHONPATH": str(ROOT)}
-  process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+  process = subprocess.Popen(
+    command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+  )
   first = workdir / "checkpoints" / "100"
   deadline = time.time() + 240
   while not first.exists() and process.poll() is None and time.time() < deadline:
@@ -83,7 +84,8 @@ def test_kill_9_between_checkpoints_then_same_command_resumes_exactly(tmp_path):
   assert completed.returncode == 0, completed.stderr[-2000:]
   assert "Resuming" in completed.stdout
 
-  config = tiny_config(*(o.removeprefix("--config.") for o in overrides))
+  config = config_utils.load_config()
+  config_utils.apply_overrides(config, [o.removeprefix("--config.") for o in overrides])
   reference = experiment.train_and_evaluate(config, tmp_path / "reference", log=lambda _: None)
   _, resumed_state = experiment.load_run(workdir)
   assert_bitwise_equal(resumed_state, reference.state)
@@ -106,8 +108,9 @@ def test_run_directory_of_another_config_is_refused(tmp_path, uninterrupted):
 
 
 def test_nan_loss_stops_with_clear_error_and_no_bad_checkpoint(tmp_path):
-  config = tiny_config("optim.d.learning_rate=1e30", "optim.g.learning_rate=1e30",
-                       "checkpoint_every_steps=1")
+  config = tiny_config(
+    "optim.d.learning_rate=1e30", "optim.g.learning_rate=1e30", "checkpoint_every_steps=1"
+  )
   with pytest.raises(loop.TrainingError, match=r"became (nan|inf)|Non-finite") as info:
     experiment.train_and_evaluate(config, tmp_path, log=lambda _: None)
   checkpoints = [p.name for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit()]

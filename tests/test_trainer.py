@@ -5,8 +5,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gans_jax import loop, trainers
-from tests.helpers import tiny_config
+from gans_jax import config_utils, loop, trainers
+from tests.helpers import ROOT, tiny_config
 
 
 def batch_for(config, fill=0.1):
@@ -36,8 +36,8 @@ def test_train_step_traces_once_and_is_deterministic():
   def step(state, batch):
     return family.train_step(state, batch, config=config)
 
-  first = loop.initial_state(config, (8, 8, 1))
-  second = loop.initial_state(config, (8, 8, 1))
+  start = loop.initial_state(config, (8, 8, 1))
+  first = second = start
   for _ in range(3):
     first, m1 = step(first, batch_for(config))
     second, m2 = step(second, batch_for(config))
@@ -55,16 +55,12 @@ def test_ema_of_generator():
   decay = 31 / 40  # Warm-up: min(0.999, (1 + t) / (10 + t)) at t = 30.
   expected = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, state.g.params, new.g.params)
   chex.assert_trees_all_close(new.g_ema, expected, rtol=1e-6)
-  assert not np.allclose(
-    jax.tree.leaves(new.g_ema)[0], jax.tree.leaves(new.g.params)[0]
-  )
+  assert not np.allclose(jax.tree.leaves(new.g_ema)[0], jax.tree.leaves(new.g.params)[0])
 
 
 def test_every_loss_trains_a_step_of_the_mlp_gan():
   for loss in ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares"):
-    config = tiny_config(
-      f"loss.name={loss}", spec=f"{tiny_config.__globals__['ROOT']}/configs/gan.py:dataset=ring8"
-    )
+    config = config_utils.load_config(f"{ROOT}/configs/gan.py:dataset=ring8,loss={loss},batch=8")
     family = trainers.get_family("gan")
     state = loop.initial_state(config, (2,))
     batch = {"x": jnp.ones((config.batch_size, 2)), "label": jnp.zeros((config.batch_size,))}

@@ -75,7 +75,6 @@ ADVERSARIAL_LOSSES = {
 }
 
 
-
 def get_adversarial_loss(name: str) -> AdversarialLoss:
   """The loss pair named ``name``.
 

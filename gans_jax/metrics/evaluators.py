@@ -23,7 +23,7 @@ def draw(sampler: Sampler, key: jax.Array, num: int, latent_dim: int, batch: int
   return np.concatenate(chunks)[:num]
 
 
-def digits_evaluator(train, test, num_samples: int, latent_dim: int):
+def digits_evaluator(train, test, num_samples: int, latent_dim: int, resolution: int):
   """Judges digit samples with the project's digits classifier.
 
   Args:
@@ -31,13 +31,17 @@ def digits_evaluator(train, test, num_samples: int, latent_dim: int):
     test: (uint8 [M, 8, 8, 1], labels [M]) held-out digits, the Fréchet reference.
     num_samples: samples to draw.
     latent_dim: size of z.
+    resolution: the samples' size; the real reference goes through the same resizing.
 
   Returns:
-    evaluate(sampler, key) -> {"digits_confident_frac{n}", "digits_class_hist{n}",
-    "digits_min_class_frac{n}", "digits_fd{n}_test"} with n the sample count in thousands.
+    evaluate(sampler, key) -> {"digits_confident_frac{n}" (classified as a digit with
+    probability >= 0.9), "digits_class_hist{n}" (fraction per digit), "digits_min_class_frac{n}",
+    "digits_not_digit_frac{n}", "digits_fd{n}_test"}, n the sample count ("1k" for 1,000).
   """
   params = digits_classifier.load_or_train(*train)
-  reference = frechet.feature_statistics(digits_classifier.real_features(params, test[0]))
+  reference = frechet.feature_statistics(
+    digits_classifier.real_features(params, test[0], resolution)
+  )
   tag = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
 
   def evaluate(sampler: Sampler, key: jax.Array) -> dict:
@@ -45,12 +49,15 @@ def digits_evaluator(train, test, num_samples: int, latent_dim: int):
     probs, features = digits_classifier.classify(
       params, digits_classifier.to_classifier_input(samples)
     )
-    confident = probs.max(1) >= digits_classifier.CONFIDENCE
-    histogram = np.bincount(probs.argmax(1), minlength=10) / len(probs)
+    predicted = probs.argmax(1)
+    is_digit = predicted != digits_classifier.NOT_A_DIGIT
+    confident = is_digit & (probs.max(1) >= digits_classifier.CONFIDENCE)
+    histogram = np.bincount(predicted, minlength=11) / len(probs)  # [11], last: not a digit.
     return {
       f"digits_confident_frac{tag}": float(confident.mean()),
-      f"digits_class_hist{tag}": [round(float(h), 4) for h in histogram],
-      f"digits_min_class_frac{tag}": float(histogram.min()),
+      f"digits_class_hist{tag}": [round(float(h), 4) for h in histogram[:10]],
+      f"digits_min_class_frac{tag}": float(histogram[:10].min()),
+      f"digits_not_digit_frac{tag}": float(histogram[10]),
       f"digits_fd{tag}_test": frechet.frechet_distance(
         *frechet.feature_statistics(features), *reference
       ),

@@ -1,4 +1,4 @@
-"""Mode coverage on the 2-D mixtures, the protocol of VEEGAN (Srivastava 2017) and PacGAN (Lin 2018).
+"""Mode coverage on 2-D mixtures, the protocol of VEEGAN (Srivastava 2017) and PacGAN (Lin 2018).
 
 A sample is high quality when it lies within 3 standard deviations of its nearest mode. A mode is
 covered when at least a fifth of the per-mode average of the samples are high-quality samples

@@ -26,9 +26,8 @@ def _build(registry: dict, role: str, section, **fixed) -> nn.Module:
   fields = {f.name for f in dataclasses.fields(module)} - {"parent", "name"}
   unknown = sorted(set(options) - fields)
   if unknown:
-    raise ValueError(
-      f"model.{role}.{unknown[0]} is not a field of {name} {role}; valid: {', '.join(sorted(fields))}."
-    )
+    valid = ", ".join(sorted(fields))
+    raise ValueError(f"model.{role}.{unknown[0]} is not a field of {name} {role}; valid: {valid}.")
   options = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
   return module(**options, **fixed)
 

@@ -66,7 +66,11 @@ class Generator(nn.Module):
     num_up = _num_upsamplings(resolution)
     k = self.kernel_size
     deconv = functools.partial(
-      nn.ConvTranspose, kernel_size=(k, k), use_bias=False, kernel_init=normal_init, dtype=self.dtype
+      nn.ConvTranspose,
+      kernel_size=(k, k),
+      use_bias=False,
+      kernel_init=normal_init,
+      dtype=self.dtype,
     )
     features = self.width * 2 ** (num_up - 1)
     if k == 4:  # 1x1 -> 4x4 by a 4x4 transposed convolution without padding.

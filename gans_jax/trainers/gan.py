@@ -44,7 +44,7 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
       params=variables["params"],
       tx=optimizers.build_optimizer(optim_section),
       batch_stats=variables.get("batch_stats"),
-    )
+    ).replace(step=jnp.zeros((), jnp.int32))  # An array, not TrainState's Python 0: one trace.
 
   return GANState(
     step=jnp.zeros((), jnp.int32),
