@@ -4,6 +4,7 @@ The 2-D datasets are the mode-coverage benchmarks of VEEGAN (Srivastava 2017) an
 2018): `ring8` (8 Gaussians on a circle of radius 2, sigma 0.02) and `grid25` (5x5 grid, spacing
 2, sigma 0.05). Their networks follow PacGAN's: G with four ReLU layers of 400 units, D with three
 maxout layers of 200 units and 5 pieces, Adam(1e-4, beta1=0.8), batch 100; z is 2-D.
+G's hidden layers carry BatchNorm, as PacGAN's do.
 
   gans-jax train --config configs/gan.py:dataset=ring8
   gans-jax train --config configs/gan.py:dataset=grid25
@@ -35,6 +36,7 @@ def get_config(arg=None):
   config.model.generator.name = "mlp"
   config.model.generator.hidden = (400, 400, 400, 400) if points else (256, 256)
   config.model.generator.output_activation = "linear" if points else "tanh"
+  config.model.generator.batch_norm = points  # PacGAN's 2-D generator normalises its layers.
   config.model.discriminator.name = "mlp"
   config.model.discriminator.hidden = (200, 200, 200) if points else (256, 256)
   config.model.discriminator.maxout_pieces = 5 if arg.maxout else 0  # 0: ReLU units.

@@ -38,19 +38,23 @@ class Generator(nn.Module):
     output_shape: shape of one sample, e.g. (2,) for points or (8, 8, 1) for images.
     hidden: widths of the ReLU hidden layers.
     output_activation: "tanh" for images in [-1, 1], "linear" for unbounded data (2-D points).
+    batch_norm: BatchNorm after each hidden layer (PacGAN's 2-D generator has it).
   """
 
   output_shape: Sequence[int]
   hidden: Sequence[int] = (256, 256)
   output_activation: str = "tanh"
+  batch_norm: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z, train: bool = True):
-    del train  # No BatchNorm or dropout in this generator.
     x = z
     for width in self.hidden:
-      x = nn.relu(nn.Dense(width, dtype=self.dtype)(x))
+      x = nn.Dense(width, dtype=self.dtype)(x)
+      if self.batch_norm:
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
+      x = nn.relu(x)
     x = nn.Dense(math.prod(self.output_shape), dtype=self.dtype)(x)
     if self.output_activation == "tanh":
       x = jnp.tanh(x)
