@@ -144,9 +144,9 @@ def train(
   )
   generate = jax.jit(family.generate)
   latent = config.model.latent_dim
-  grid_z = jax.random.normal(root_keys(config.seed)[1], (config.num_grid_samples, latent))
-  if len(sample_shape) == 1:  # 2-D data: a scatter plot of many points says more than 64.
-    grid_z = jax.random.normal(root_keys(config.seed)[1], (1000, latent))
+  # 2-D data: a scatter plot of many points says more than a grid's worth.
+  num_grid = 1000 if len(sample_shape) == 1 else config.num_grid_samples
+  grid_z = jax.random.normal(root_keys(config.seed)[1], (num_grid, latent))
 
   writer = writers.MetricWriter(workdir)
   progress = writers.Progress(config.num_steps, images_per_step, start_step)
