@@ -90,19 +90,20 @@ def load_run(workdir) -> tuple[ml_collections.ConfigDict, object]:
   return config, state
 
 
+def _sampler(config, state) -> evaluators.Sampler:
+  """z [n, latent] -> numpy samples of ``state``'s generator, compiled once."""
+  generate = jax.jit(trainers.get_family(config.family).generate)
+  return lambda z: np.asarray(generate(state, z))
+
+
 def sample(workdir, num: int, seed: int = 0) -> dict[str, np.ndarray]:
   """``num`` samples of a run's latest checkpoint: {"images": uint8 [N, H, W, C]} for image
   data, {"points": float32 [N, 2]} for 2-D data; latents from ``PRNGKey(seed)``."""
   from gans_jax import visualize
 
   config, state = load_run(workdir)
-  family = trainers.get_family(config.family)
-  generate = jax.jit(family.generate)
   samples = evaluators.draw(
-    lambda z: np.asarray(generate(state, z)),
-    jax.random.PRNGKey(seed),
-    num,
-    config.model.latent_dim,
+    _sampler(config, state), jax.random.PRNGKey(seed), num, config.model.latent_dim
   )
   if samples.ndim == 4:
     return {"images": visualize.to_uint8(samples)}
@@ -115,8 +116,7 @@ def evaluate(workdir) -> dict:
   evaluator = make_evaluator(config)
   if evaluator is None:
     raise ValueError(f"No evaluator for dataset {config.dataset!r} yet.")
-  generate = jax.jit(trainers.get_family(config.family).generate)
-  result = evaluator(lambda z: np.asarray(generate(state, z)), loop.root_keys(config.seed)[2])
+  result = evaluator(_sampler(config, state), loop.root_keys(config.seed)[2])
   writer = writers.MetricWriter(workdir)
   writer.write(int(state.step), "eval", result)
   writer.close()

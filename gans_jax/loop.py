@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pathlib
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -69,9 +68,7 @@ def check_or_write_config(config: ml_collections.ConfigDict, workdir: pathlib.Pa
         "use a new --workdir or the original config."
       )
   if jax.process_index() == 0:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(current, indent=2, sort_keys=True))
-    os.replace(temporary, path)
+    writers.write_atomically(path, json.dumps(current, indent=2, sort_keys=True))
 
 
 @jax.jit

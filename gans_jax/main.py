@@ -72,14 +72,18 @@ def run(argv: list[str]) -> int:
   elif args.command == "describe":
     print(json.dumps(experiment.describe(_config(args, overrides))))
   elif args.command == "sample":
+    import io
+
     import numpy as np
+
+    from gans_jax import writers
 
     arrays = experiment.sample(args.workdir, args.num, args.seed)
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(out.name + ".tmp.npz")
-    np.savez(temporary, **arrays)
-    temporary.replace(out)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    writers.write_atomically(out, buffer.getvalue())
     print(f"Wrote {', '.join(f'{k} {v.shape}' for k, v in arrays.items())} to {out}")
   elif args.command == "evaluate":
     print(json.dumps(experiment.evaluate(args.workdir)))

@@ -56,6 +56,18 @@ def _jsonable(value):
   return value.item() if value.ndim == 0 else value.tolist()
 
 
+def write_atomically(path: str | pathlib.Path, data: str | bytes) -> None:
+  """Writes ``data`` to ``path`` through a temporary file and a rename: readers (and a run
+  killed mid-write) see the old file or the new one, never half of one."""
+  path = pathlib.Path(path)
+  temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+  if isinstance(data, str):
+    temporary.write_text(data)
+  else:
+    temporary.write_bytes(data)
+  os.replace(temporary, path)
+
+
 def read_metrics(workdir: str | pathlib.Path) -> list[dict]:
   path = pathlib.Path(workdir) / METRICS_FILE
   if not path.exists():
@@ -69,9 +81,7 @@ def truncate_metrics(workdir: str | pathlib.Path, last_step: int) -> None:
   if jax.process_index() != 0 or not path.exists():
     return
   kept = [r for r in read_metrics(workdir) if r["step"] <= last_step]
-  temporary = path.with_suffix(".tmp")
-  temporary.write_text("".join(json.dumps(r) + "\n" for r in kept))
-  os.replace(temporary, path)
+  write_atomically(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 class Progress:

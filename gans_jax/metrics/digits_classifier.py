@@ -71,13 +71,16 @@ def _from_uint8(images: np.ndarray) -> np.ndarray:
   return np.asarray(images, np.float32) / 127.5 - 1.0
 
 
+def _round_trip(inputs: np.ndarray, size: int) -> np.ndarray:
+  """8x8 digits in [-1, 1] taken up to size x size (bilinear, as the data pipeline resizes) and
+  reduced back to 8x8 as samples are."""
+  up = jax.image.resize(inputs, (len(inputs), size, size, 1), "linear")
+  return to_classifier_input(np.asarray(up))
+
+
 def _round_trips(images: np.ndarray) -> np.ndarray:
-  """Real 8x8 digits taken up to each ROUND_TRIP_SIZES (bilinear) and back (block means)."""
-  trips = []
-  for size in ROUND_TRIP_SIZES:
-    up = jax.image.resize(images, (len(images), size, size, 1), "linear")
-    trips.append(to_classifier_input(np.asarray(up)))
-  return np.concatenate(trips)
+  """Real 8x8 digits after a round trip through each of ROUND_TRIP_SIZES."""
+  return np.concatenate([_round_trip(images, size) for size in ROUND_TRIP_SIZES])
 
 
 @jax.jit
@@ -187,6 +190,5 @@ def real_features(params, images: np.ndarray, resolution: int = 8) -> np.ndarray
   resized there (bilinear, as the data pipeline does) and reduced back like samples are."""
   inputs = _from_uint8(images)
   if resolution != 8:
-    inputs = jax.image.resize(inputs, (len(inputs), resolution, resolution, 1), "linear")
-    inputs = to_classifier_input(np.asarray(inputs))
+    inputs = _round_trip(inputs, resolution)
   return classify(params, inputs)[1]

@@ -38,13 +38,15 @@ def digits_evaluator(train, test, num_samples: int, latent_dim: int, resolution:
     probability >= 0.9), "digits_class_hist{n}" (fraction per digit), "digits_min_class_frac{n}",
     "digits_not_digit_frac{n}", "digits_fd{n}_test"}, n the sample count ("1k" for 1,000).
   """
-  params = digits_classifier.load_or_train(*train)
-  reference = frechet.feature_statistics(
-    digits_classifier.real_features(params, test[0], resolution)
-  )
   tag = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
 
   def evaluate(sampler: Sampler, key: jax.Array) -> dict:
+    # Loaded here, not when the evaluator is built: on a fresh machine the classifier trains
+    # first (about a minute), and a run should not wait for it before its first step.
+    params = digits_classifier.load_or_train(*train)
+    reference = frechet.feature_statistics(
+      digits_classifier.real_features(params, test[0], resolution)
+    )
     samples = draw(sampler, key, num_samples, latent_dim)
     probs, features = digits_classifier.classify(
       params, digits_classifier.to_classifier_input(samples)
