@@ -69,6 +69,21 @@ def test_mlp_discriminator_dropout_only_in_training():
   assert not np.allclose(a, b)
 
 
+def test_packing_discriminator_judges_consecutive_samples_jointly():
+  """PacGAN: D with pack=m sees m consecutive samples concatenated, one logit per pack."""
+  packed = mlp.Discriminator(hidden=(8,), maxout_pieces=0, pack=3)
+  plain = mlp.Discriminator(hidden=(8,), maxout_pieces=0)
+  x = jax.random.normal(jax.random.PRNGKey(0), (6, 2))
+  params = packed.init(jax.random.PRNGKey(1), x)
+  assert params["params"]["Dense_0"]["kernel"].shape == (6, 8)  # 3 samples x 2 coordinates.
+  logits = packed.apply(params, x)
+  assert logits.shape == (2,)
+  # The same weights as a plain D on the packs laid out by hand.
+  np.testing.assert_allclose(logits, plain.apply(params, x.reshape(2, 6)), rtol=1e-6)
+  with pytest.raises(ValueError, match="Batch of 4 does not split into packs of 3"):
+    packed.apply(params, x[:4])
+
+
 def test_unknown_model_field_is_named():
   section = ml_collections.ConfigDict({"name": "dcgan", "widht": 3})
   with pytest.raises(ValueError, match="widht"):

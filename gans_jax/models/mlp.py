@@ -64,22 +64,32 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-  """MLP discriminator: [B, ...] -> logits [B].
+  """MLP discriminator: [B, ...] -> logits [B // pack].
 
   Attributes:
     hidden: widths of the hidden layers.
     maxout_pieces: pieces per maxout unit; 0 gives ReLU units.
     dropout: dropout rate on the input of each hidden layer in training (0 disables).
+    pack: PacGAN packing (Lin et al. 2018): D judges ``pack`` samples of the same source at
+      once, concatenated, so it sees their joint distribution and can penalise a generator
+      whose samples lack diversity. 1 is the plain discriminator.
   """
 
   hidden: Sequence[int] = (256, 256)
   maxout_pieces: int = 5
   dropout: float = 0.0
+  pack: int = 1
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    x = x.reshape(x.shape[0], -1)
+    """[B, ...] -> logits [B // pack]; B must be a multiple of ``pack``."""
+    if x.shape[0] % self.pack:
+      raise ValueError(
+        f"Batch of {x.shape[0]} does not split into packs of {self.pack} "
+        "(model.discriminator.pack); use a batch size that is a multiple of it."
+      )
+    x = x.reshape(x.shape[0] // self.pack, -1)  # Consecutive samples form one pack.
     for width in self.hidden:
       x = nn.Dropout(self.dropout, deterministic=not train or self.dropout == 0)(x)
       if self.maxout_pieces:

@@ -34,9 +34,12 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   """
   generator, discriminator = build_networks(config, sample_shape)
   g_key, d_key, train_key = jax.random.split(key, 3)
-  z = jnp.zeros((2, config.model.latent_dim), jnp.float32)
+  init_batch = 2 * getattr(discriminator, "pack", 1)  # A packing D needs whole packs.
+  z = jnp.zeros((init_batch, config.model.latent_dim), jnp.float32)
   g_vars = generator.init({"params": g_key}, z, train=False)
-  d_vars = discriminator.init({"params": d_key}, jnp.zeros((2, *sample_shape)), train=False)
+  d_vars = discriminator.init(
+    {"params": d_key}, jnp.zeros((init_batch, *sample_shape)), train=False
+  )
 
   def model_state(module, variables, optim_section):
     return ModelState.create(
