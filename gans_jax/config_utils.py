@@ -187,6 +187,10 @@ def base_config() -> ml_collections.ConfigDict:
   config.model.latent_dim = 100  # Size of z ~ N(0, I).
   config.model.generator = ml_collections.ConfigDict()
   config.model.discriminator = ml_collections.ConfigDict()
+  config.augment = ml_collections.ConfigDict()
+  config.augment.policy = ""  # DiffAugment on D's inputs, e.g. "translation,cutout"; "" is off.
+  config.augment.translation_ratio = 0.125  # Largest shift, as a fraction of the image size.
+  config.augment.cutout_ratio = 0.5  # Side of the cut-out square, as a fraction of the size.
   config.loss = ml_collections.ConfigDict()
   config.loss.name = "non_saturating"  # See gans_jax.losses.ADVERSARIAL_LOSSES.
   config.optim = ml_collections.ConfigDict()

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from gans_jax import ema, models, optimizers
+from gans_jax import augment, ema, models, optimizers
 from gans_jax.losses import get_adversarial_loss
 from gans_jax.train_state import GANState, ModelState
 
@@ -58,12 +58,25 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   )
 
 
-def _discriminator_update(g: ModelState, d: ModelState, real, key, *, loss, latent_dim):
+def _augmenter(config):
+  """images, key -> images: the config's DiffAugment policy (identity when it is empty)."""
+  policy = augment.parse_policy(config.augment.policy)
+  return lambda images, key: augment.diff_augment(
+    images,
+    key,
+    policy,
+    translation_ratio=config.augment.translation_ratio,
+    cutout_ratio=config.augment.cutout_ratio,
+  )
+
+
+def _discriminator_update(g: ModelState, d: ModelState, real, key, *, loss, latent_dim, augmenter):
   """One D update on a real minibatch [B, ...] and B fresh samples of G."""
-  z_key, real_drop_key, fake_drop_key = jax.random.split(key, 3)
+  z_key, real_drop_key, fake_drop_key, real_aug_key, fake_aug_key = jax.random.split(key, 5)
   z = jax.random.normal(z_key, (real.shape[0], latent_dim))  # [B, latent]
   fake, _ = g.apply(z, train=True)  # G's statistics are updated in G's own step only.
-  fake = jax.lax.stop_gradient(fake)
+  fake = augmenter(jax.lax.stop_gradient(fake), fake_aug_key)
+  real = augmenter(real, real_aug_key)
 
   def loss_fn(params):
     real_logits, stats = d.apply(real, train=True, params=params, rngs={"dropout": real_drop_key})
@@ -85,12 +98,15 @@ def _discriminator_update(g: ModelState, d: ModelState, real, key, *, loss, late
   return d, metrics
 
 
-def _generator_update(g: ModelState, d: ModelState, key, *, loss, latent_dim, batch_size):
-  z_key, drop_key = jax.random.split(key)
+def _generator_update(
+  g: ModelState, d: ModelState, key, *, loss, latent_dim, batch_size, augmenter
+):
+  z_key, drop_key, aug_key = jax.random.split(key, 3)
   z = jax.random.normal(z_key, (batch_size, latent_dim))
 
   def loss_fn(params):
     fake, stats = g.apply(z, train=True, params=params)
+    fake = augmenter(fake, aug_key)  # G learns through the augmentation (DiffAugment).
     # D runs in training mode as in the reference code; its statistics stay D-step-only.
     fake_logits, _ = d.apply(fake, train=True, rngs={"dropout": drop_key})
     return loss.generator(fake_logits), stats
@@ -113,6 +129,7 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
   """
   k, latent_dim = config.d_steps, config.model.latent_dim
   loss = get_adversarial_loss(config.loss.name)
+  augmenter = _augmenter(config)
   key = jax.random.fold_in(state.key, state.step)
   d_key, g_key = jax.random.split(key)
   x = batch["x"]
@@ -124,10 +141,16 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
   d, d_keys = state.d, jax.random.split(d_key, k)
   for i in range(k):
     d, metrics = _discriminator_update(
-      state.g, d, real[i], d_keys[i], loss=loss, latent_dim=latent_dim
+      state.g, d, real[i], d_keys[i], loss=loss, latent_dim=latent_dim, augmenter=augmenter
     )
   g, g_loss = _generator_update(
-    state.g, d, g_key, loss=loss, latent_dim=latent_dim, batch_size=batch_size
+    state.g,
+    d,
+    g_key,
+    loss=loss,
+    latent_dim=latent_dim,
+    batch_size=batch_size,
+    augmenter=augmenter,
   )
   g_ema = state.g_ema
   if g_ema is not None:
