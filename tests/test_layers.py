@@ -1,0 +1,61 @@
+"""The fast layers equal flax.linen's: outputs, gradients, parameter names and shapes."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gans_jax.models import layers
+
+CASES = [  # (input shape, features, kernel, strides, padding)
+  ((4, 8, 8, 6), 5, (4, 4), (2, 2), "SAME"),  # DCGAN's hidden layers (k=4).
+  ((3, 5, 7, 4), 6, (5, 5), (2, 2), "SAME"),  # k=5, odd and non-square sizes.
+  ((2, 1, 1, 8), 4, (4, 4), (1, 1), "VALID"),  # DCGAN's 1x1 -> 4x4 first layer.
+  ((2, 4, 4, 3), 5, (3, 3), (2, 2), "VALID"),
+  ((2, 4, 6, 3), 2, (3, 4), (3, 2), ((1, 2), (2, 1))),  # Explicit, asymmetric padding.
+  ((2, 6, 6, 3), 4, (3, 3), (1, 1), "SAME"),
+]
+
+
+@pytest.mark.parametrize("weight_grad", ["taps", "xla"])
+@pytest.mark.parametrize(("shape", "features", "kernel", "strides", "padding"), CASES)
+def test_conv_transpose_matches_flax(shape, features, kernel, strides, padding, weight_grad):
+  options = dict(features=features, kernel_size=kernel, strides=strides, padding=padding)
+  ours = layers.ConvTranspose(**options, weight_grad=weight_grad)
+  reference = nn.ConvTranspose(**options)
+  x = jax.random.normal(jax.random.PRNGKey(0), shape)
+  params = reference.init(jax.random.PRNGKey(1), x)
+  assert jax.tree.map(jnp.shape, ours.init(jax.random.PRNGKey(1), x)) == jax.tree.map(
+    jnp.shape, params
+  )
+  np.testing.assert_array_equal(
+    ours.init(jax.random.PRNGKey(1), x)["params"]["kernel"], params["params"]["kernel"]
+  )  # Same initialiser, same draw.
+
+  target = jax.random.normal(jax.random.PRNGKey(2), reference.apply(params, x).shape)
+
+  def loss(module):
+    return lambda p, inputs: jnp.sum((module.apply(p, inputs) - target) ** 2)
+
+  np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), rtol=1e-6)
+  ours_grads = jax.jit(jax.grad(loss(ours), argnums=(0, 1)))(params, x)
+  reference_grads = jax.jit(jax.grad(loss(reference), argnums=(0, 1)))(params, x)
+  for got, want in zip(jax.tree.leaves(ours_grads), jax.tree.leaves(reference_grads), strict=True):
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5 * float(jnp.abs(want).max()))
+
+
+def test_transpose_padding_matches_lax_output_sizes():
+  for kernel, stride in [(4, 2), (5, 2), (3, 1), (2, 3)]:
+    for padding in ("SAME", "VALID"):
+      low, high = layers.transpose_padding(kernel, stride, padding)
+      dilated = (6 - 1) * stride + 1
+      expected = 6 * stride if padding == "SAME" else (6 - 1) * stride + max(kernel, stride)
+      assert dilated + low + high - kernel + 1 == expected, (kernel, stride, padding)
+
+
+def test_bad_weight_grad_is_named():
+  with pytest.raises(ValueError, match="'fast'"):
+    layers.ConvTranspose(3, (2, 2), weight_grad="fast").init(
+      jax.random.PRNGKey(0), jnp.zeros((1, 2, 2, 1))
+    )
