@@ -2,7 +2,7 @@ r"""DCGAN (Radford, Metz & Chintala 2016) -- the default config: trains on the e
 
 Paper layout: transposed-conv generator with BatchNorm + ReLU and a tanh output, strided-conv
 discriminator with LeakyReLU(0.2), no BatchNorm on D's input or G's output, N(0, 0.02) weights,
-Adam(2e-4, beta1=0.5), batch 64.
+Adam(2e-4, beta1=0.5), batch 128 (the paper's; the PyTorch example uses 64).
 
 Two additions for the small embedded dataset (1,437 training digits), both switchable:
   * DiffAugment translation (Zhao et al. 2020) of D's inputs by up to 1/16 of the image size,
@@ -28,7 +28,7 @@ from gans_jax import config_utils
 
 def get_config(arg=None):
   arg = config_utils.parse_arg(
-    arg, dataset="digits", resolution=32, channels=1, kernel=4, width=16, steps=2000, batch=64
+    arg, dataset="digits", resolution=32, channels=1, kernel=4, width=16, steps=2000, batch=128
   )
   config = config_utils.base_config()
   config.family = "gan"
