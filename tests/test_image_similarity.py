@@ -64,3 +64,18 @@ def test_ssim_errors_name_the_shapes():
     image_similarity.ssim(jnp.zeros((1, 8, 8, 1)), jnp.zeros((1, 8, 9, 1)))
   with pytest.raises(ValueError, match="8x8 are smaller than the 11x11"):
     image_similarity.ssim(jnp.zeros((1, 8, 8, 1)), jnp.zeros((1, 8, 8, 1)))
+
+
+def test_rgb_distance_report_by_hand():
+  targets = np.zeros((1, 1, 2, 3))
+  targets[0, 0, 1] = [2.0, 4.0, 6.0]
+  generated = np.zeros((1, 1, 2, 3))
+  generated[0, 0, 0] = [3.0, 0.0, 4.0]  # |diff| = (3, 0, 4), norm 5.
+  generated[0, 0, 1] = [2.0, 4.0, 6.0]  # Exact: norm 0.
+  report = image_similarity.rgb_distance_report(generated, targets)
+  assert report["target_mean"] == [1.0, 2.0, 3.0] and report["target_var"] == [1.0, 4.0, 9.0]
+  assert report["generated_mean"] == [2.5, 2.0, 5.0]
+  assert report["abs_diff_mean"] == [1.5, 0.0, 2.0] and report["abs_diff_var"] == [2.25, 0, 4]
+  assert report["diff_norm_mean"] == 2.5
+  with pytest.raises(ValueError, match=r"\[B, H, W, 3\]"):
+    image_similarity.rgb_distance_report(generated[..., :1], targets[..., :1])
