@@ -35,8 +35,9 @@ def inception_score(
   scores = []
   for i in range(splits):
     chunk = log_p[i * len(log_p) // splits : (i + 1) * len(log_p) // splits]
-    log_marginal = np.log(np.exp(chunk).mean(0))  # log p(y) over the split.
-    kl = (np.exp(chunk) * (chunk - log_marginal)).sum(1)  # [n] KL(p(y|x) || p(y)).
+    probs = np.exp(chunk)  # p(y|x) [n, classes]
+    log_marginal = np.log(probs.mean(0))  # log p(y) over the split.
+    kl = (probs * (chunk - log_marginal)).sum(1)  # [n] KL(p(y|x) || p(y)).
     scores.append(np.exp(kl.mean()))
   return float(np.mean(scores)), float(np.std(scores))
 
@@ -83,11 +84,14 @@ def kernel_distance(
       f"{len(features_b)}); lower subset_size."
     )
   rng = np.random.RandomState(seed)
+
+  def kernel(x, y):
+    return polynomial_kernel(x, y, degree, gamma, coef0)
+
   values = []
   for _ in range(subsets):
     a = features_a[rng.choice(len(features_a), subset_size, replace=False)]
     b = features_b[rng.choice(len(features_b), subset_size, replace=False)]
-    kernel = lambda x, y: polynomial_kernel(x, y, degree, gamma, coef0)  # noqa: E731
     values.append(mmd2_unbiased(kernel(a, a), kernel(a, b), kernel(b, b)))
   return float(np.mean(values)), float(np.std(values))
 
