@@ -4,6 +4,8 @@
   gans-jax sample --workdir DIR --num N --out FILE.npz [--seed S]
   gans-jax evaluate --workdir DIR
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
+  gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
+  gans-jax convert-inception-weights IN.pth OUT.npz
 
 Errors the user can fix (config, data, checkpoint, divergence) print one line and exit 2.
 """
@@ -32,7 +34,25 @@ def _parser() -> argparse.ArgumentParser:
   sample.add_argument("--seed", type=int, default=0)
   evaluate = commands.add_parser("evaluate", help="evaluate a run's latest checkpoint")
   evaluate.add_argument("--workdir", required=True)
+  fid = commands.add_parser(
+    "fid", help="FID of two image folders or .npz stats files (as python -m pytorch_fid)"
+  )
+  fid.add_argument("path", nargs=2, help="folders of images or .npz files with mu and sigma")
+  fid.add_argument("--inception-weights", help=f"converted weights, default ${_WEIGHTS_ENV}")
+  fid.add_argument("--batch-size", type=int, default=50)
+  fid.add_argument("--dims", type=int, default=2048, choices=(64, 192, 768, 2048))
+  fid.add_argument(
+    "--save-stats", action="store_true", help="write the first path's statistics to the second"
+  )
+  convert = commands.add_parser(
+    "convert-inception-weights", help="pytorch-fid's .pth -> .npz for gans-jax (needs torch)"
+  )
+  convert.add_argument("source", help="pt_inception-2015-12-05-6726825d.pth (or same layout)")
+  convert.add_argument("target", help="the .npz to write")
   return parser
+
+
+_WEIGHTS_ENV = "GANS_JAX_INCEPTION_WEIGHTS"
 
 
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -87,6 +107,19 @@ def run(argv: list[str]) -> int:
     print(f"Wrote {', '.join(f'{k} {v.shape}' for k, v in arrays.items())} to {out}")
   elif args.command == "evaluate":
     print(json.dumps(experiment.evaluate(args.workdir)))
+  elif args.command == "fid":
+    from gans_jax.metrics import fid
+
+    options = dict(weights=args.inception_weights, dims=args.dims, batch_size=args.batch_size)
+    if args.save_stats:
+      fid.save_folder_statistics(*args.path, **options)
+      print(f"Saved statistics of {args.path[0]} to {args.path[1]}")
+    else:
+      print(f"FID: {fid.fid_of_paths(*args.path, **options)}")
+  elif args.command == "convert-inception-weights":
+    from gans_jax.metrics import inception_torch
+
+    print(inception_torch.convert_file(args.source, args.target))
   return 0
 
 
