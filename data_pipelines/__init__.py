@@ -21,6 +21,13 @@ def batches(*args, **kwargs):
   return pipeline.batches(*args, **kwargs)
 
 
+def reference_images(*args, **kwargs):
+  """See ``data_pipelines.pipeline.reference_images`` (imported lazily: it loads TensorFlow)."""
+  from data_pipelines import pipeline
+
+  return pipeline.reference_images(*args, **kwargs)
+
+
 __all__ = [
   "DATASETS",
   "POINT_DATASETS",
@@ -28,5 +35,6 @@ __all__ = [
   "Source",
   "batches",
   "build_source",
+  "reference_images",
   "sample_shape",
 ]

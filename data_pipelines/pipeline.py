@@ -135,3 +135,33 @@ def _translate_errors(iterator) -> Iterator[dict[str, np.ndarray]]:
       match = re.search(r"DatasetError: (.*)", error.message)
       raise DatasetError(match.group(1) if match else error.message.splitlines()[0]) from None
     yield batch
+
+
+def reference_images(
+  source: Source, *, count: int, resolution: int, channels: int, seed: int = 0
+) -> np.ndarray:
+  """Real images as the model sees them, for evaluation references: uint8 [n, R, R, C].
+
+  Up to ``count`` examples, the first of a permutation fixed by ``seed`` (all of them, in
+  permuted order, when the source is smaller), preprocessed exactly as training batches are and
+  rounded back to uint8 the way generated samples are (``gans_jax.visualize.to_uint8``).
+
+  Raises:
+    DatasetError: for point data, or naming a file that cannot be read.
+  """
+  if source.kind != "image":
+    raise DatasetError(f"{source.name} holds {source.kind}, not images; image metrics need images.")
+  indices = order.epoch_permutation(seed, 0, source.num_examples)[:count]
+  chunks = []
+  for start in range(0, len(indices), 256):
+    chunk = indices[start : start + 256]
+    if source.arrays is not None:
+      images = tf.constant(source.arrays[0][chunk])
+      chunks.append(to_model_range(images, resolution, channels).numpy())
+      continue
+    for index in chunk:
+      image = source.get(int(index))[0]
+      image = image[..., None] if image.ndim == 2 else image
+      chunks.append(to_model_range(tf.constant(image[None]), resolution, channels).numpy())
+  images = np.concatenate(chunks)
+  return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)

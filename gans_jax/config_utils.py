@@ -25,6 +25,7 @@ RUN_LENGTH_FIELDS = (
   "sample_every_steps",
   "log_every_steps",
   "eval_num_samples",
+  "eval",
 )
 
 DEFAULT_CONFIG = pathlib.Path(__file__).resolve().parent.parent / "configs" / "dcgan.py"
@@ -202,6 +203,13 @@ def base_config() -> ml_collections.ConfigDict:
   config.log_every_steps = 50  # Console / TensorBoard / metrics.jsonl period.
   config.eval_num_samples = 1000  # Samples drawn for the end-of-run evaluation.
   config.num_grid_samples = 64  # Images in each sample grid.
+  config.eval = ml_collections.ConfigDict()
+  # Named metrics (gans_jax.metrics.suite), e.g. "fid10k,kid10k" or "fd1k_digits,is1k_digits".
+  config.eval.metrics = ""
+  config.eval.every_steps = 0  # Also evaluate every this many steps (0: only at the end).
+  config.eval.inception_weights = ""  # Converted FID Inception .npz; "" uses the env var.
+  config.eval.reference_count = 50_000  # Real images behind the reference statistics (cap).
+  config.eval.batch_size = 50  # Images per Inception call.
   return config
 
 

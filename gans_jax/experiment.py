@@ -17,7 +17,7 @@ import numpy as np
 import data_pipelines
 from data_pipelines import embedded
 from gans_jax import checkpointing, loop, trainers, writers
-from gans_jax.metrics import evaluators
+from gans_jax.metrics import evaluators, inception, suite
 
 
 def sample_shape(config) -> tuple[int, ...]:
@@ -25,7 +25,58 @@ def sample_shape(config) -> tuple[int, ...]:
 
 
 def make_evaluator(config):
-  """The end-of-run evaluator for the config's dataset, or None (FID comes with issue 3)."""
+  """The run's evaluator: the dataset's own (below) plus ``config.eval.metrics``; or None."""
+  own = dataset_evaluator(config)
+  named = make_metric_suite(config, config.eval.metrics) if config.eval.metrics else None
+  if named is None:
+    return own
+
+  def evaluate(sampler, key):
+    result = own(sampler, key) if own is not None else {}
+    # fold_in: the named metrics draw their own samples, on a key of their own.
+    result.update(named(sampler, jax.random.fold_in(key, 1)))
+    return result
+
+  return evaluate
+
+
+def make_metric_suite(config, metrics: str, inception_weights: str | None = None):
+  """An evaluator of named metrics (``gans_jax.metrics.suite``) against the config's dataset.
+
+  Raises:
+    ValueError: for an unknown metric name, image metrics on 2-D data, or the digits detector on
+      another dataset; inception.WeightsError if Inception weights are needed and absent.
+  """
+  specs = suite.parse_metrics(metrics, config.eval_num_samples)
+  if not specs:
+    raise ValueError("No metrics named; e.g. --metrics fid10k,kid10k or fd1k_digits.")
+  if config.dataset in data_pipelines.POINT_DATASETS:
+    raise ValueError(f"Image metrics ({metrics}) do not apply to the 2-D dataset {config.dataset}.")
+  # Detectors load when first used (the digits classifier may train for a minute first), but a
+  # missing weights file is reported now, before any training.
+  detectors = {}
+  if any(spec.detector == "inception" for spec in specs):
+    weights = inception.resolve_weights_path(inception_weights or config.eval.inception_weights)
+    detectors["inception"] = lambda: suite.inception_detector(weights, config.eval.batch_size)
+  if any(spec.detector == "digits" for spec in specs):
+    if config.dataset != "digits":
+      raise ValueError(f"The digits classifier judges digits only, not {config.dataset}.")
+    detectors["digits"] = lambda: suite.digits_detector(config.data.resolution)
+
+  def real_images(split):
+    return lambda: data_pipelines.reference_images(
+      data_pipelines.build_source(config.dataset, split=split),
+      count=config.eval.reference_count,
+      resolution=config.data.resolution,
+      channels=config.data.channels,
+    )
+
+  references = {"train": real_images("train"), "test": real_images("test")}
+  return suite.metric_suite(specs, detectors, references, config.model.latent_dim)
+
+
+def dataset_evaluator(config):
+  """The built-in evaluator of the embedded datasets (digits classifier, 2-D mode coverage)."""
   if config.dataset == "digits":
     train = embedded.load_digits_split("train")
     test = embedded.load_digits_split("test")
@@ -110,12 +161,24 @@ def sample(workdir, num: int, seed: int = 0) -> dict[str, np.ndarray]:
   return {"points": samples.astype(np.float32)}
 
 
-def evaluate(workdir) -> dict:
-  """Evaluates a run's latest checkpoint and appends the result to its metrics.jsonl."""
+def evaluate(workdir, metrics: str | None = None, inception_weights: str | None = None) -> dict:
+  """Evaluates a run's latest checkpoint and appends the result to its metrics.jsonl.
+
+  Args:
+    workdir: the run directory.
+    metrics: named metrics (``gans_jax.metrics.suite``), e.g. "fid10k,is10k"; None runs the
+      run's own evaluator (the dataset's, plus ``config.eval.metrics``).
+    inception_weights: converted Inception weights, overriding the config and env var.
+  """
   config, state = load_run(workdir)
-  evaluator = make_evaluator(config)
+  if metrics:
+    evaluator = make_metric_suite(config, metrics, inception_weights)
+  else:
+    evaluator = make_evaluator(config)
   if evaluator is None:
-    raise ValueError(f"No evaluator for dataset {config.dataset!r} yet.")
+    raise ValueError(
+      f"No built-in evaluator for dataset {config.dataset!r}; name metrics, e.g. --metrics fid10k."
+    )
   result = evaluator(_sampler(config, state), loop.root_keys(config.seed)[2])
   writer = writers.MetricWriter(workdir)
   writer.write(int(state.step), "eval", result)

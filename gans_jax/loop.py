@@ -9,6 +9,7 @@ pure function of (seed, step), the resumed run reaches bitwise-identical paramet
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import pathlib
 import time
@@ -104,7 +105,9 @@ def train(
     batches_from: start_step -> iterator of this process's batches, {"x", "label"} numpy arrays
       of batch_size * d_steps / process_count examples, starting at that step.
     sample_shape: shape of one sample, e.g. (32, 32, 1) or (2,).
-    evaluate: (sampler z -> samples, noise key) -> end-of-run metrics; None for none.
+    evaluate: (sampler z -> samples, noise key) -> metrics, run at the end and every
+      ``config.eval.every_steps`` steps (the same noise key each time, so evaluations along a run
+      compare the same latents); None for none.
     plot_centers: mode centers drawn in 2-D sample plots.
     stop_after: stop (after checkpointing) once this step is reached, as if interrupted.
     log: where progress lines go (only process 0 logs).
@@ -166,6 +169,14 @@ def train(
       samples = np.asarray(generate(state, grid_z))
       if jax.process_index() == 0:
         visualize.save_samples(workdir / f"samples_{step:06d}.png", samples, plot_centers)
+    every = config.eval.every_steps
+    if evaluate is not None and every and step % every == 0 and step < config.num_steps:
+      # Periodic evaluation (the final step's evaluation comes after the loop).
+      if jax.process_index() == 0:
+        sampler = functools.partial(_sample, generate, state)
+        periodic = evaluate(sampler, root_keys(config.seed)[2])
+        writer.write(step, "eval", periodic)
+        log(f"step {step} eval: " + _format_metrics(periodic))
     if step % config.checkpoint_every_steps == 0 or step == end_step:
       if not bool(_all_finite(state)):
         raise TrainingError(
@@ -181,12 +192,16 @@ def train(
   if step >= config.num_steps and jax.process_index() == 0:
     visualize.save_loss_curves(workdir / "loss_curves.png", writers.read_metrics(workdir))
     if evaluate is not None:
-      sampler = lambda z: np.asarray(generate(state, z))
+      sampler = functools.partial(_sample, generate, state)
       eval_metrics = evaluate(sampler, root_keys(config.seed)[2])
       writer.write(step, "eval", eval_metrics)
   writer.close()
   log(_summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics))
   return RunResult(state, workdir, eval_metrics, metrics)
+
+
+def _sample(generate, state, z) -> np.ndarray:
+  return np.asarray(generate(state, z))
 
 
 def _summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics) -> str:
@@ -198,9 +213,16 @@ def _summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_
     "Final train metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())),
   ]
   for name, value in eval_metrics.items():
-    shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-    lines.append(f"  {name}: {shown}")
+    lines.append(f"  {name}: {_format_value(value)}")
   lines.append(
     "Files: config.json, checkpoints/, tensorboard/, metrics.jsonl, samples_*.png, loss_curves.png"
   )
   return "\n".join(lines)
+
+
+def _format_value(value) -> str:
+  return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _format_metrics(metrics: dict) -> str:
+  return ", ".join(f"{k}={_format_value(v)}" for k, v in metrics.items() if not isinstance(v, list))

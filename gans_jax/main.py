@@ -2,7 +2,7 @@
 
   gans-jax train [--config FILE[:ARG]] [--workdir DIR] [--config.KEY=VALUE ...]
   gans-jax sample --workdir DIR --num N --out FILE.npz [--seed S]
-  gans-jax evaluate --workdir DIR
+  gans-jax evaluate --workdir DIR [--metrics fid10k,is10k,kid10k,pr10k] [--inception-weights FILE]
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
   gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
   gans-jax convert-inception-weights IN.pth OUT.npz
@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
   sample.add_argument("--seed", type=int, default=0)
   evaluate = commands.add_parser("evaluate", help="evaluate a run's latest checkpoint")
   evaluate.add_argument("--workdir", required=True)
+  evaluate.add_argument(
+    "--metrics",
+    help="named metrics, e.g. fid10k,is10k,kid10k,pr10k or fd1k_digits (default: the "
+    "run's own evaluation)",
+  )
+  evaluate.add_argument("--inception-weights", help=f"converted weights, default ${_WEIGHTS_ENV}")
   fid = commands.add_parser(
     "fid", help="FID of two image folders or .npz stats files (as python -m pytorch_fid)"
   )
@@ -106,7 +112,7 @@ def run(argv: list[str]) -> int:
     writers.write_atomically(out, buffer.getvalue())
     print(f"Wrote {', '.join(f'{k} {v.shape}' for k, v in arrays.items())} to {out}")
   elif args.command == "evaluate":
-    print(json.dumps(experiment.evaluate(args.workdir)))
+    print(json.dumps(experiment.evaluate(args.workdir, args.metrics, args.inception_weights)))
   elif args.command == "fid":
     from gans_jax.metrics import fid
 

@@ -51,7 +51,7 @@ def test_digits_classifier_held_out_accuracy(classifier_params):
 
 
 def test_digits_classifier_is_cached_and_deterministic(classifier_params, tmp_path, monkeypatch):
-  path = digits_classifier._cache_path(*embedded.load_digits_split("train"))
+  path = digits_classifier.cache_path(*embedded.load_digits_split("train"))
   assert path.exists()
   loaded = digits_classifier.load_or_train(*embedded.load_digits_split("train"))
   for a, b in zip(

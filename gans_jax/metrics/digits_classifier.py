@@ -139,7 +139,7 @@ def _train(images: np.ndarray, labels: np.ndarray):
   return params
 
 
-def _cache_path(images: np.ndarray, labels: np.ndarray) -> pathlib.Path:
+def cache_path(images: np.ndarray, labels: np.ndarray) -> pathlib.Path:
   digest = hashlib.sha256()
   digest.update(np.ascontiguousarray(images).tobytes())
   digest.update(np.ascontiguousarray(labels).tobytes())
@@ -156,7 +156,7 @@ def load_or_train(images: np.ndarray, labels: np.ndarray):
     images: uint8 [N, 8, 8, 1] training digits (``data_pipelines.embedded``'s train split).
     labels: int [N] in 0..9.
   """
-  path = _cache_path(images, labels)
+  path = cache_path(images, labels)
   template = DigitsClassifier().init(jax.random.PRNGKey(0), np.zeros((1, 8, 8, 1)))["params"]
   if path.exists():
     return flax.serialization.from_bytes(template, path.read_bytes())
