@@ -186,6 +186,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.skip_corrupt = False  # Skip unreadable files (counted, logged) instead of failing.
   config.model = ml_collections.ConfigDict()
   config.model.latent_dim = 100  # Size of z ~ N(0, I).
+  config.model.num_classes = 0  # K > 0: class-conditional G (and D), labels from the data.
   config.model.generator = ml_collections.ConfigDict()
   config.model.discriminator = ml_collections.ConfigDict()
   config.augment = ml_collections.ConfigDict()
@@ -194,6 +195,10 @@ def base_config() -> ml_collections.ConfigDict:
   config.augment.cutout_ratio = 0.5  # Side of the cut-out square, as a fraction of the size.
   config.loss = ml_collections.ConfigDict()
   config.loss.name = "non_saturating"  # See gans_jax.losses.ADVERSARIAL_LOSSES.
+  config.loss.class_weight = 1.0  # AC-GAN: weight of the class (L_C) terms.
+  config.loss.gradient_penalty = 0.0  # WGAN-GP's lambda (10 in the paper); 0 is off.
+  config.d_weight_clip = 0.0  # WGAN: clip D's weights to +-this after each D update; 0 is off.
+  config.d_input_noise = 0.0  # Std of Gaussian noise added to D's inputs in training; 0 is off.
   config.optim = ml_collections.ConfigDict()
   config.optim.g = optimizer_config("adam", 2e-4, b1=0.5)
   config.optim.d = optimizer_config("adam", 2e-4, b1=0.5)

@@ -72,7 +72,9 @@ def make_metric_suite(config, metrics: str, inception_weights: str | None = None
     )
 
   references = {"train": real_images("train"), "test": real_images("test")}
-  return suite.metric_suite(specs, detectors, references, config.model.latent_dim)
+  return suite.metric_suite(
+    specs, detectors, references, config.model.latent_dim, num_classes=config.model.num_classes
+  )
 
 
 def dataset_evaluator(config):
@@ -81,7 +83,12 @@ def dataset_evaluator(config):
     train = embedded.load_digits_split("train")
     test = embedded.load_digits_split("test")
     return evaluators.digits_evaluator(
-      train, test, config.eval_num_samples, config.model.latent_dim, config.data.resolution
+      train,
+      test,
+      config.eval_num_samples,
+      config.model.latent_dim,
+      config.data.resolution,
+      num_classes=config.model.num_classes,
     )
   if config.dataset in data_pipelines.POINT_DATASETS:
     centers, sigma = embedded.mode_centers(config.dataset)
@@ -142,23 +149,52 @@ def load_run(workdir) -> tuple[ml_collections.ConfigDict, object]:
 
 
 def _sampler(config, state) -> evaluators.Sampler:
-  """z [n, latent] -> numpy samples of ``state``'s generator, compiled once."""
+  """(z [n, latent], labels [n]) -> numpy samples of ``state``'s generator, compiled once."""
   generate = jax.jit(trainers.get_family(config.family).generate)
-  return lambda z: np.asarray(generate(state, z))
+  return lambda z, labels: np.asarray(generate(state, z, labels))
 
 
-def sample(workdir, num: int, seed: int = 0) -> dict[str, np.ndarray]:
-  """``num`` samples of a run's latest checkpoint: {"images": uint8 [N, H, W, C]} for image
-  data, {"points": float32 [N, 2]} for 2-D data; latents from ``PRNGKey(seed)``."""
+def sample(
+  workdir, num: int | None = None, seed: int = 0, *, per_class: int = 0, labels=None
+) -> dict[str, np.ndarray]:
+  """Samples of a run's latest checkpoint, latents from ``PRNGKey(seed)``.
+
+  Args:
+    workdir: the run directory.
+    num: how many (class-balanced for a conditional model: sample i of class i mod K).
+    seed: the latents' seed.
+    per_class: instead of ``num``, this many samples of every class (conditional models).
+    labels: instead of ``num``, one sample per listed class (conditional models).
+
+  Returns:
+    {"images": uint8 [N, H, W, C]} for image data, {"points": float32 [N, 2]} for 2-D data,
+    plus {"labels": int32 [N]} for a conditional model.
+
+  Raises:
+    ValueError: for class options on an unconditional model or labels outside 0..K-1.
+  """
   from gans_jax import visualize
 
   config, state = load_run(workdir)
-  samples = evaluators.draw(
-    _sampler(config, state), jax.random.PRNGKey(seed), num, config.model.latent_dim
-  )
+  classes = config.model.num_classes
+  if (per_class or labels is not None) and not classes:
+    raise ValueError(f"{workdir} holds an unconditional model; --per-class/--labels need classes.")
+  if per_class:
+    labels = np.repeat(np.arange(classes), per_class)
+  if labels is not None:
+    labels = np.asarray(labels, np.int32)
+    if labels.size == 0 or labels.min() < 0 or labels.max() >= classes:
+      raise ValueError(f"Labels must be in 0..{classes - 1}, got {labels.tolist()}.")
+  else:
+    if not num:
+      raise ValueError("Say how many samples: --num N (or --per-class N / --labels L,...).")
+    labels = evaluators.balanced_labels(num, classes)
+  z = jax.random.normal(jax.random.PRNGKey(seed), (len(labels), config.model.latent_dim))
+  samples = _sampler(config, state)(z, labels)
+  result = {"labels": labels} if classes else {}
   if samples.ndim == 4:
-    return {"images": visualize.to_uint8(samples)}
-  return {"points": samples.astype(np.float32)}
+    return {"images": visualize.to_uint8(samples), **result}
+  return {"points": samples.astype(np.float32), **result}
 
 
 def evaluate(workdir, metrics: str | None = None, inception_weights: str | None = None) -> dict:
@@ -191,7 +227,8 @@ def describe(config) -> dict:
   state = loop.initial_state(config, sample_shape(config))
   count = lambda tree: int(sum(np.size(x) for x in jax.tree.leaves(tree)))
   z = np.zeros((1, config.model.latent_dim), np.float32)
-  output = jax.eval_shape(trainers.get_family(config.family).generate, state, z)
+  labels = np.zeros((1,), np.int32)
+  output = jax.eval_shape(trainers.get_family(config.family).generate, state, z, labels)
   return {
     "generator_params": count(state.g.params),
     "discriminator_params": count(state.d.params),

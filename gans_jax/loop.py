@@ -105,7 +105,7 @@ def train(
     batches_from: start_step -> iterator of this process's batches, {"x", "label"} numpy arrays
       of batch_size * d_steps / process_count examples, starting at that step.
     sample_shape: shape of one sample, e.g. (32, 32, 1) or (2,).
-    evaluate: (sampler z -> samples, noise key) -> metrics, run at the end and every
+    evaluate: (sampler (z, labels) -> samples, noise key) -> metrics, run at the end and every
       ``config.eval.every_steps`` steps (the same noise key each time, so evaluations along a run
       compare the same latents); None for none.
     plot_centers: mode centers drawn in 2-D sample plots.
@@ -146,7 +146,10 @@ def train(
   latent = config.model.latent_dim
   # 2-D data: a scatter plot of many points says more than a grid's worth.
   num_grid = 1000 if len(sample_shape) == 1 else config.num_grid_samples
+  if config.model.num_classes and len(sample_shape) > 1:
+    num_grid = config.model.num_classes**2  # A K x K grid: row r shows class r.
   grid_z = jax.random.normal(root_keys(config.seed)[1], (num_grid, latent))
+  grid_labels = grid_class_labels(num_grid, config.model.num_classes)
 
   writer = writers.MetricWriter(workdir)
   progress = writers.Progress(config.num_steps, images_per_step, start_step)
@@ -166,7 +169,7 @@ def train(
       writer.write(step, "train", metrics)
       log(progress.report(step, metrics))
     if step % config.sample_every_steps == 0 or step == end_step:
-      samples = np.asarray(generate(state, grid_z))
+      samples = np.asarray(generate(state, grid_z, grid_labels))
       if jax.process_index() == 0:
         visualize.save_samples(workdir / f"samples_{step:06d}.png", samples, plot_centers)
     every = config.eval.every_steps
@@ -200,8 +203,16 @@ def train(
   return RunResult(state, workdir, eval_metrics, metrics)
 
 
-def _sample(generate, state, z) -> np.ndarray:
-  return np.asarray(generate(state, z))
+def _sample(generate, state, z, labels) -> np.ndarray:
+  return np.asarray(generate(state, z, labels))
+
+
+def grid_class_labels(num: int, num_classes: int) -> np.ndarray:
+  """Labels of a sample grid: one row per class (row r of a K-column grid asks for class r)
+  when conditional, zeros otherwise."""
+  if not num_classes:
+    return np.zeros(num, np.int32)
+  return (np.arange(num) // max(num // num_classes, 1) % num_classes).astype(np.int32)
 
 
 def _summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics) -> str:

@@ -1,7 +1,7 @@
 """The ``gans-jax`` command: parse arguments, then call ``gans_jax.experiment``.
 
   gans-jax train [--config FILE[:ARG]] [--workdir DIR] [--config.KEY=VALUE ...]
-  gans-jax sample --workdir DIR --num N --out FILE.npz [--seed S]
+  gans-jax sample --workdir DIR (--num N | --per-class N | --labels 0,1,..) --out F.npz [--seed S]
   gans-jax evaluate --workdir DIR [--metrics fid10k,is10k,kid10k,pr10k] [--inception-weights FILE]
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
   gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
   describe.add_argument("--config", help="FILE[:ARG], default configs/dcgan.py")
   sample = commands.add_parser("sample", help="write samples of a run to an .npz file")
   sample.add_argument("--workdir", required=True)
-  sample.add_argument("--num", type=int, required=True)
+  sample.add_argument("--num", type=int, help="how many (class-balanced if conditional)")
+  sample.add_argument("--per-class", type=int, default=0, help="N samples of every class")
+  sample.add_argument("--labels", help="comma-separated classes, one sample each")
   sample.add_argument("--out", required=True)
   sample.add_argument("--seed", type=int, default=0)
   evaluate = commands.add_parser("evaluate", help="evaluate a run's latest checkpoint")
@@ -104,7 +106,10 @@ def run(argv: list[str]) -> int:
 
     from gans_jax import writers
 
-    arrays = experiment.sample(args.workdir, args.num, args.seed)
+    labels = [int(label) for label in args.labels.split(",")] if args.labels else None
+    arrays = experiment.sample(
+      args.workdir, args.num, args.seed, per_class=args.per_class, labels=labels
+    )
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()

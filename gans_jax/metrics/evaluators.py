@@ -1,7 +1,9 @@
 """End-of-run evaluators for the embedded datasets: stream samples, return named metrics.
 
-An evaluator is ``evaluate(sampler, key) -> dict``, where ``sampler(z)`` returns G's samples for
-latents z [n, latent]. Metric names state their protocol (sample count, reference set).
+An evaluator is ``evaluate(sampler, key) -> dict``, where ``sampler(z, labels)`` returns G's
+samples for latents z [n, latent] and class labels int32 [n] (ignored by unconditional models).
+Conditional models are sampled class-balanced: sample i asks for class i mod K
+(``balanced_labels``). Metric names state their protocol (sample count, reference set).
 """
 
 from __future__ import annotations
@@ -13,17 +15,36 @@ import numpy as np
 
 from gans_jax.metrics import digits_classifier, frechet, modes2d
 
-Sampler = Callable[[jax.Array], np.ndarray]
+Sampler = Callable[[jax.Array, np.ndarray], np.ndarray]
 
 
-def draw(sampler: Sampler, key: jax.Array, num: int, latent_dim: int, batch: int = 500):
-  """``num`` samples in batches of ``batch`` latents drawn from ``key``."""
+def balanced_labels(num: int, num_classes: int) -> np.ndarray:
+  """int32 [num]: 0, 1, ..., K-1, 0, 1, ... (all zeros when unconditional, K = 0)."""
+  return (np.arange(num) % max(num_classes, 1)).astype(np.int32)
+
+
+def draw(
+  sampler: Sampler,
+  key: jax.Array,
+  num: int,
+  latent_dim: int,
+  batch: int = 500,
+  num_classes: int = 0,
+) -> np.ndarray:
+  """``num`` samples in batches of ``batch`` latents drawn from ``key``, sample i of class
+  ``balanced_labels(num, num_classes)[i]``."""
   keys = jax.random.split(key, -(-num // batch))
-  chunks = [sampler(jax.random.normal(k, (batch, latent_dim))) for k in keys]
+  labels = balanced_labels(len(keys) * batch, num_classes)
+  chunks = [
+    sampler(jax.random.normal(k, (batch, latent_dim)), labels[i * batch : (i + 1) * batch])
+    for i, k in enumerate(keys)
+  ]
   return np.concatenate(chunks)[:num]
 
 
-def digits_evaluator(train, test, num_samples: int, latent_dim: int, resolution: int):
+def digits_evaluator(
+  train, test, num_samples: int, latent_dim: int, resolution: int, num_classes: int = 0
+):
   """Judges digit samples with the project's digits classifier.
 
   Args:
@@ -32,11 +53,15 @@ def digits_evaluator(train, test, num_samples: int, latent_dim: int, resolution:
     num_samples: samples to draw.
     latent_dim: size of z.
     resolution: the samples' size; the real reference goes through the same resizing.
+    num_classes: 10 for a class-conditional model (samples are then drawn 1/10 per digit and
+      judged against the digit asked for), 0 for an unconditional one.
 
   Returns:
     evaluate(sampler, key) -> {"digits_confident_frac{n}" (classified as a digit with
     probability >= 0.9), "digits_class_hist{n}" (fraction per digit), "digits_min_class_frac{n}",
-    "digits_not_digit_frac{n}", "digits_fd{n}_test"}, n the sample count ("1k" for 1,000).
+    "digits_not_digit_frac{n}", "digits_fd{n}_test"}, n the sample count ("1k" for 1,000);
+    conditional models add "digits_requested_class_frac{n}" (classified as the digit asked for)
+    and "digits_requested_class_min{n}" (the same, for the worst digit).
   """
   tag = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
 
@@ -47,7 +72,7 @@ def digits_evaluator(train, test, num_samples: int, latent_dim: int, resolution:
     reference = frechet.feature_statistics(
       digits_classifier.real_features(params, test[0], resolution)
     )
-    samples = draw(sampler, key, num_samples, latent_dim)
+    samples = draw(sampler, key, num_samples, latent_dim, num_classes=num_classes)
     probs, features = digits_classifier.classify(
       params, digits_classifier.to_classifier_input(samples)
     )
@@ -55,7 +80,14 @@ def digits_evaluator(train, test, num_samples: int, latent_dim: int, resolution:
     is_digit = predicted != digits_classifier.NOT_A_DIGIT
     confident = is_digit & (probs.max(1) >= digits_classifier.CONFIDENCE)
     histogram = np.bincount(predicted, minlength=11) / len(probs)  # [11], last: not a digit.
-    return {
+    result = {}
+    if num_classes:
+      requested = balanced_labels(num_samples, num_classes)
+      hits = predicted == requested
+      per_class = [hits[requested == c].mean() for c in range(num_classes)]
+      result[f"digits_requested_class_frac{tag}"] = float(hits.mean())
+      result[f"digits_requested_class_min{tag}"] = float(min(per_class))
+    return result | {
       f"digits_confident_frac{tag}": float(confident.mean()),
       f"digits_class_hist{tag}": [round(float(h), 4) for h in histogram[:10]],
       f"digits_min_class_frac{tag}": float(histogram[:10].min()),
@@ -72,7 +104,7 @@ def modes_evaluator(centers: np.ndarray, sigma: float, num_samples: int, latent_
   """Mode coverage of 2-D samples (VEEGAN / PacGAN protocol, see ``modes2d``)."""
 
   def evaluate(sampler: Sampler, key: jax.Array) -> dict:
-    points = draw(sampler, key, num_samples, latent_dim)
+    points = draw(sampler, key, num_samples, latent_dim)  # 2-D data is unconditional.
     coverage = modes2d.mode_coverage(points, centers, sigma)
     return {
       f"modes_covered{num_samples}": coverage["modes_covered"],

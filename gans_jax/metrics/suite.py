@@ -150,6 +150,7 @@ def metric_suite(
   reference_images: dict[str, Callable[[], np.ndarray]],
   latent_dim: int,
   batch: int = 500,
+  num_classes: int = 0,
 ):
   """An evaluator ``evaluate(sampler, key) -> {result key: value}`` for ``specs``.
 
@@ -161,6 +162,7 @@ def metric_suite(
       evaluation (the pixels key the feature cache).
     latent_dim: size of z.
     batch: latents per generator call.
+    num_classes: K of a class-conditional model (samples are drawn class-balanced), else 0.
   """
   from gans_jax import visualize
   from gans_jax.metrics import evaluators
@@ -169,7 +171,9 @@ def metric_suite(
   built = {}
 
   def evaluate(sampler, key: jax.Array) -> dict:
-    samples = visualize.to_uint8(evaluators.draw(sampler, key, num_samples, latent_dim, batch))
+    samples = visualize.to_uint8(
+      evaluators.draw(sampler, key, num_samples, latent_dim, batch, num_classes)
+    )
     result = {}
     for name in sorted({spec.detector for spec in specs}):
       if name not in built:

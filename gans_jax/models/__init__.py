@@ -1,7 +1,8 @@
 """Flax linen networks, one file per paper, selected by ``config.model.{generator,discriminator}``.
 
-Every generator maps z [B, latent] to samples [B, *output_shape]; every discriminator maps
-samples to logits (or critic scores) [B].
+Every generator maps (z [B, latent], labels int [B]) to samples [B, *output_shape]; every
+discriminator maps (samples, labels) to logits (or critic scores) [B], or with an auxiliary class
+head to (logits [B], class logits [B, K]). Unconditional networks (num_classes = 0) ignore labels.
 """
 
 from __future__ import annotations
@@ -32,11 +33,18 @@ def _build(registry: dict, role: str, section, **fixed) -> nn.Module:
   return module(**options, **fixed)
 
 
-def build_generator(section, output_shape: Sequence[int], dtype) -> nn.Module:
+def build_generator(section, output_shape: Sequence[int], dtype, num_classes: int = 0) -> nn.Module:
   """The generator named by ``section.name``, with the section's other fields as attributes."""
-  return _build(GENERATORS, "generator", section, output_shape=tuple(output_shape), dtype=dtype)
+  return _build(
+    GENERATORS,
+    "generator",
+    section,
+    output_shape=tuple(output_shape),
+    dtype=dtype,
+    num_classes=num_classes,
+  )
 
 
-def build_discriminator(section, dtype) -> nn.Module:
+def build_discriminator(section, dtype, num_classes: int = 0) -> nn.Module:
   """The discriminator named by ``section.name``, with the section's other fields as attributes."""
-  return _build(DISCRIMINATORS, "discriminator", section, dtype=dtype)
+  return _build(DISCRIMINATORS, "discriminator", section, dtype=dtype, num_classes=num_classes)

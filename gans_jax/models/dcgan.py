@@ -6,6 +6,12 @@ strided convolutions and LeakyReLU(0.2), BatchNorm on every layer but the first.
 from N(0, 0.02) and BatchNorm scales from N(1, 0.02) (paper, Sec. 4). Convolutions carry no bias,
 as BatchNorm follows them.
 
+Class conditioning (``num_classes`` > 0): the generator concatenates the one-hot label to z (the
+convolutional cGAN of Mirza & Osindero 2014, as in Radford et al.'s conditional experiments); the
+discriminator either sees the label as K constant input planes (``conditioning="input"``, cGAN)
+or predicts it with a second head on the same trunk (``conditioning="auxiliary"``, AC-GAN, Odena
+et al. 2017), returning (source logits [B], class logits [B, K]).
+
 Kernel size 4 reproduces the PyTorch example (4x4 kernels, a 4x4 "valid" first/last layer).
 Kernel size 5 is the TensorFlow / seed landscape variant: 5x5 kernels and a dense projection to
 4x4 in G (the paper's "project and reshape"), a dense logit layer in D.
@@ -55,16 +61,20 @@ class Generator(nn.Module):
     output_shape: (R, R, C), R a power of two >= 8.
     width: ngf, channels of the last hidden layer; the 4x4 layer has ngf * R / 8 channels.
     kernel_size: 4 (PyTorch reference) or 5 (TensorFlow / landscape variant).
+    num_classes: K > 0 makes G conditional on labels int [B] (one-hot, concatenated to z).
   """
 
   output_shape: Sequence[int]
   width: int = 64
   kernel_size: int = 4
+  num_classes: int = 0
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
+  def __call__(self, z, labels=None, train: bool = True):
     resolution, _, channels = self.output_shape
+    if self.num_classes:
+      z = jnp.concatenate([z, one_hot(labels, self.num_classes, z.shape[0])], -1)
     num_up = _num_upsamplings(resolution)
     k = self.kernel_size
     deconv = functools.partial(
@@ -91,19 +101,32 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-  """images [B, R, R, C] -> logits [B].
+  """images [B, R, R, C] -> logits [B] (or (logits [B], class logits [B, K]), see below).
 
   Attributes:
     width: ndf, channels of the first layer (doubling at each halving of the size).
     kernel_size: 4 or 5, as in the generator.
+    num_classes: K > 0 for class-conditional training.
+    conditioning: with K > 0, "input" (labels int [B] as K one-hot input planes, cGAN) or
+      "auxiliary" (labels unused; a class head beside the source head, AC-GAN).
+    batch_norm: BatchNorm on the hidden layers (off for the WGAN-GP critic, whose gradient
+      penalty is per sample, Gulrajani et al. 2017, Sec. 4).
   """
 
   width: int = 64
   kernel_size: int = 4
+  num_classes: int = 0
+  conditioning: str = "input"
+  batch_norm: bool = True
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
+    if self.conditioning not in ("input", "auxiliary"):
+      raise ValueError(f"conditioning must be 'input' or 'auxiliary', got {self.conditioning!r}.")
+    if self.num_classes and self.conditioning == "input":
+      planes = one_hot(labels, self.num_classes, x.shape[0])[:, None, None, :]
+      x = jnp.concatenate([x, jnp.broadcast_to(planes, (*x.shape[:3], self.num_classes))], -1)
     num_down = _num_upsamplings(x.shape[1])
     k = self.kernel_size
     pad = (k - 1) // 2
@@ -119,9 +142,27 @@ class Discriminator(nn.Module):
     x = nn.leaky_relu(conv(self.width)(x), 0.2)  # No BatchNorm on D's input layer.
     for level in range(1, num_down):
       x = conv(self.width * 2**level)(x)
-      x = nn.leaky_relu(_batchnorm(train, self.dtype)(x), 0.2)  # [B, 4, 4, ndf * R / 8] at end
-    if k == 4:
-      x = nn.Conv(1, (4, 4), padding="VALID", use_bias=False, kernel_init=normal_init)(x)
-    else:
-      x = nn.Dense(1, use_bias=False, kernel_init=normal_init)(x.reshape(x.shape[0], -1))
-    return x.reshape(x.shape[0]).astype(jnp.float32)
+      if self.batch_norm:
+        x = _batchnorm(train, self.dtype)(x)
+      x = nn.leaky_relu(x, 0.2)  # [B, 4, 4, ndf * R / 8] at the end.
+    logits = self._head(x, 1)[:, 0]
+    if self.num_classes and self.conditioning == "auxiliary":
+      return logits, self._head(x, self.num_classes, name="class_head")
+    return logits
+
+  def _head(self, x, features: int, name: str | None = None):
+    """[B, 4, 4, F] -> [B, features]: a 4x4 valid convolution (k=4) or a dense layer (k=5)."""
+    if self.kernel_size == 4:
+      conv = nn.Conv(
+        features, (4, 4), padding="VALID", use_bias=False, kernel_init=normal_init, name=name
+      )
+      return conv(x).reshape(x.shape[0], features).astype(jnp.float32)
+    dense = nn.Dense(features, use_bias=False, kernel_init=normal_init, name=name)
+    return dense(x.reshape(x.shape[0], -1)).astype(jnp.float32)
+
+
+def one_hot(labels, num_classes: int, batch: int):
+  """float32 [B, K] one-hot of labels int [B]; a clear error when a conditional net gets none."""
+  if labels is None:
+    raise ValueError(f"A class-conditional network (num_classes={num_classes}) needs labels.")
+  return jax.nn.one_hot(jnp.reshape(labels, (batch,)), num_classes, dtype=jnp.float32)

@@ -1,8 +1,20 @@
-"""Unconditional GAN training: vanilla GAN (Goodfellow 2014) and DCGAN (Radford 2016).
+"""Adversarial training with one generator and one discriminator (or critic):
+
+- vanilla GAN (Goodfellow et al. 2014) and DCGAN (Radford et al. 2016);
+- conditional GAN (Mirza & Osindero 2014): ``config.model.num_classes`` > 0 with a D that sees the
+  label (``model.discriminator.conditioning="input"``);
+- AC-GAN (Odena et al. 2017): a D with a class head (``conditioning="auxiliary"``); D minimises
+  -(L_S + L_C) and G minimises the non-saturating -L_S plus -L_C, weighted by
+  ``config.loss.class_weight``;
+- WGAN (Arjovsky et al. 2017): Wasserstein loss with every D weight clipped to
+  +-``config.d_weight_clip`` after each D update, n_critic = ``config.d_steps``;
+- WGAN-GP (Gulrajani et al. 2017): a gradient penalty of weight ``config.loss.gradient_penalty``;
+- the seed's "Artistic GAN": DCGAN with weight clipping and noise on D's inputs
+  (``config.d_input_noise``).
 
 One generator update per step, preceded by k discriminator updates on k fresh real minibatches
-(Goodfellow 2014, Algorithm 1), all inside one compiled step.
-The networks come from ``config.model``, the loss from ``config.loss.name``.
+(Goodfellow 2014, Algorithm 1), all inside one compiled step. Generated samples get uniformly
+random class labels. The networks come from ``config.model``, the loss from ``config.loss.name``.
 """
 
 from __future__ import annotations
@@ -12,6 +24,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import ml_collections
+import optax
 
 from gans_jax import augment, ema, models, optimizers
 from gans_jax.losses import get_adversarial_loss
@@ -19,8 +32,13 @@ from gans_jax.train_state import GANState, ModelState
 
 
 def build_networks(config: ml_collections.ConfigDict, sample_shape: Sequence[int]):
-  generator = models.build_generator(config.model.generator, sample_shape, jnp.float32)
-  discriminator = models.build_discriminator(config.model.discriminator, jnp.float32)
+  classes = config.model.num_classes
+  generator = models.build_generator(
+    config.model.generator, sample_shape, jnp.float32, num_classes=classes
+  )
+  discriminator = models.build_discriminator(
+    config.model.discriminator, jnp.float32, num_classes=classes
+  )
   return generator, discriminator
 
 
@@ -36,9 +54,10 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   g_key, d_key, train_key = jax.random.split(key, 3)
   init_batch = 2 * getattr(discriminator, "pack", 1)  # A packing D needs whole packs.
   z = jnp.zeros((init_batch, config.model.latent_dim), jnp.float32)
-  g_vars = generator.init({"params": g_key}, z, train=False)
+  labels = jnp.zeros((init_batch,), jnp.int32)
+  g_vars = generator.init({"params": g_key}, z, labels=labels, train=False)
   d_vars = discriminator.init(
-    {"params": d_key}, jnp.zeros((init_batch, *sample_shape)), train=False
+    {"params": d_key}, jnp.zeros((init_batch, *sample_shape)), labels=labels, train=False
   )
 
   def model_state(module, variables, optim_section):
@@ -58,58 +77,131 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   )
 
 
-def _augmenter(config):
-  """images, key -> images: the config's DiffAugment policy (identity when it is empty)."""
+def _d_input_transform(config):
+  """images, key -> images: what D's inputs go through in training, in both D's and G's updates:
+  the config's DiffAugment policy, then Gaussian instance noise of std ``config.d_input_noise``
+  (Sønderby et al. 2017; the "Artistic GAN" seed's noise on D's input). Identity by default."""
   policy = augment.parse_policy(config.augment.policy)
-  return lambda images, key: augment.diff_augment(
-    images,
-    key,
-    policy,
-    translation_ratio=config.augment.translation_ratio,
-    cutout_ratio=config.augment.cutout_ratio,
-  )
+  noise = config.d_input_noise
+
+  def transform(images, key):
+    augment_key, noise_key = jax.random.split(key)
+    images = augment.diff_augment(
+      images,
+      augment_key,
+      policy,
+      translation_ratio=config.augment.translation_ratio,
+      cutout_ratio=config.augment.cutout_ratio,
+    )
+    if noise:
+      images = images + noise * jax.random.normal(noise_key, images.shape, images.dtype)
+    return images
+
+  return transform
 
 
-def _discriminator_update(g: ModelState, d: ModelState, real, key, *, loss, latent_dim, augmenter):
-  """One D update on a real minibatch [B, ...] and B fresh samples of G."""
-  z_key, real_drop_key, fake_drop_key, real_aug_key, fake_aug_key = jax.random.split(key, 5)
-  z = jax.random.normal(z_key, (real.shape[0], latent_dim))  # [B, latent]
-  fake, _ = g.apply(z, train=True)  # G's statistics are updated in G's own step only.
-  fake = augmenter(jax.lax.stop_gradient(fake), fake_aug_key)
-  real = augmenter(real, real_aug_key)
+def _split_outputs(outputs):
+  """D's outputs -> (source logits [B], class logits [B, K] or None)."""
+  return outputs if isinstance(outputs, tuple) else (outputs, None)
+
+
+def class_loss(class_logits, labels) -> jax.Array:
+  """Mean cross-entropy of the class head (AC-GAN's -L_C terms, Odena et al. 2017, Eq. 2-3)."""
+  return optax.softmax_cross_entropy_with_integer_labels(class_logits, labels).mean()
+
+
+def gradient_penalty(critic, real, fake, key) -> jax.Array:
+  """E[(||grad_x critic(x_hat)||_2 - 1)^2] on x_hat = e x + (1 - e) G(z), e ~ U[0, 1] per sample
+  (Gulrajani et al. 2017, Alg. 1). ``critic`` maps a batch to scores [B]."""
+  shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+  epsilon = jax.random.uniform(key, shape)
+  interpolates = epsilon * real + (1.0 - epsilon) * fake
+  # Scores are per sample, so the gradient of their sum holds each sample's own gradient.
+  grads = jax.grad(lambda x: critic(x).sum())(interpolates)
+  norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1) + 1e-12)
+  return jnp.mean((norms - 1.0) ** 2)
+
+
+def clip_weights(params, bound: float):
+  """Every parameter clipped to [-bound, bound] (WGAN's Lipschitz constraint, Arjovsky 2017)."""
+  return jax.tree.map(lambda p: jnp.clip(p, -bound, bound), params)
+
+
+def random_labels(key, batch: int, num_classes: int) -> jax.Array:
+  """Uniform class labels int32 [batch] for generated samples (zeros when unconditional)."""
+  if not num_classes:
+    return jnp.zeros((batch,), jnp.int32)
+  return jax.random.randint(key, (batch,), 0, num_classes)
+
+
+def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, *, config):
+  loss = get_adversarial_loss(config.loss.name)
+  transform = _d_input_transform(config)
+  keys = jax.random.split(key, 7)
+  batch = real.shape[0]
+  z = jax.random.normal(keys[0], (batch, config.model.latent_dim))  # [B, latent]
+  fake_labels = random_labels(keys[1], batch, config.model.num_classes)
+  fake, _ = g.apply(z, labels=fake_labels, train=True)  # G's statistics: G's own step only.
+  fake = transform(jax.lax.stop_gradient(fake), keys[2])
+  real = transform(real, keys[3])
 
   def loss_fn(params):
-    real_logits, stats = d.apply(real, train=True, params=params, rngs={"dropout": real_drop_key})
-    fake_logits, stats = d.replace(batch_stats=stats).apply(
-      fake, train=True, params=params, rngs={"dropout": fake_drop_key}
+    real_out, stats = d.apply(
+      real, labels=real_labels, train=True, params=params, rngs={"dropout": keys[4]}
     )
-    return loss.discriminator(real_logits, fake_logits), (stats, real_logits, fake_logits)
+    fake_out, stats = d.replace(batch_stats=stats).apply(
+      fake, labels=fake_labels, train=True, params=params, rngs={"dropout": keys[5]}
+    )
+    (real_logits, real_classes), (fake_logits, fake_classes) = map(
+      _split_outputs, (real_out, fake_out)
+    )
+    total = loss.discriminator(real_logits, fake_logits)
+    aux = {"real_logits": real_logits, "fake_logits": fake_logits}
+    if real_classes is not None:
+      total += config.loss.class_weight * (
+        class_loss(real_classes, real_labels) + class_loss(fake_classes, fake_labels)
+      )
+      aux["class_acc"] = jnp.mean(jnp.argmax(real_classes, -1) == real_labels)
+    if config.loss.gradient_penalty:
+      # D's statistics are not updated by the penalty's extra forward pass.
+      critic = lambda x: _split_outputs(
+        d.apply(x, labels=real_labels, train=True, params=params, rngs={"dropout": keys[4]})[0]
+      )[0]
+      aux["gradient_penalty"] = gradient_penalty(critic, real, fake, keys[6])
+      total += config.loss.gradient_penalty * aux["gradient_penalty"]
+    return total, (stats, aux)
 
-  (d_loss, (stats, real_logits, fake_logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-    d.params
-  )
+  (d_loss, (stats, aux)), grads = jax.value_and_grad(loss_fn, has_aux=True)(d.params)
   d = d.apply_gradients(grads=grads).replace(batch_stats=stats)
+  if config.d_weight_clip:
+    d = d.replace(params=clip_weights(d.params, config.d_weight_clip))
   probe = jax.nn.sigmoid if loss.outputs_logits else (lambda t: t)
   metrics = {
     "d_loss": d_loss,
-    "d_real": jnp.mean(probe(real_logits)),
-    "d_fake": jnp.mean(probe(fake_logits)),
+    "d_real": jnp.mean(probe(aux.pop("real_logits"))),
+    "d_fake": jnp.mean(probe(aux.pop("fake_logits"))),
   }
+  metrics.update({f"d_{name}": value for name, value in aux.items()})
   return d, metrics
 
 
-def _generator_update(
-  g: ModelState, d: ModelState, key, *, loss, latent_dim, batch_size, augmenter
-):
-  z_key, drop_key, aug_key = jax.random.split(key, 3)
-  z = jax.random.normal(z_key, (batch_size, latent_dim))
+def _generator_update(g: ModelState, d: ModelState, key, *, config, batch_size):
+  loss = get_adversarial_loss(config.loss.name)
+  transform = _d_input_transform(config)
+  z_key, label_key, drop_key, transform_key = jax.random.split(key, 4)
+  z = jax.random.normal(z_key, (batch_size, config.model.latent_dim))
+  labels = random_labels(label_key, batch_size, config.model.num_classes)
 
   def loss_fn(params):
-    fake, stats = g.apply(z, train=True, params=params)
-    fake = augmenter(fake, aug_key)  # G learns through the augmentation (DiffAugment).
+    fake, stats = g.apply(z, labels=labels, train=True, params=params)
+    fake = transform(fake, transform_key)  # G learns through D's input transform (DiffAugment).
     # D runs in training mode as in the reference code; its statistics stay D-step-only.
-    fake_logits, _ = d.apply(fake, train=True, rngs={"dropout": drop_key})
-    return loss.generator(fake_logits), stats
+    outputs, _ = d.apply(fake, labels=labels, train=True, rngs={"dropout": drop_key})
+    fake_logits, fake_classes = _split_outputs(outputs)
+    total = loss.generator(fake_logits)
+    if fake_classes is not None:  # AC-GAN: G also maximises L_C on its samples.
+      total += config.loss.class_weight * class_loss(fake_classes, labels)
+    return total, stats
 
   (g_loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
   return g.apply_gradients(grads=grads).replace(batch_stats=stats), g_loss
@@ -120,38 +212,30 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
 
   Args:
     state: the GANState.
-    batch: {"x": [k * B, ...]}; sample j serves D update j % k (this keeps each device's shard
-      of the leading axis whole under data parallelism).
+    batch: {"x": [k * B, ...], "label": int32 [k * B]}; sample j serves D update j % k (this
+      keeps each device's shard of the leading axis whole under data parallelism).
     config: the run config (static).
 
   Returns:
-    The new state and scalar metrics (losses; D's mean outputs on real and fake data).
+    The new state and scalar metrics (losses; D's mean outputs on real and fake data; the class
+    head's accuracy on real data and the gradient penalty where they apply).
   """
-  k, latent_dim = config.d_steps, config.model.latent_dim
-  loss = get_adversarial_loss(config.loss.name)
-  augmenter = _augmenter(config)
+  k = config.d_steps
   key = jax.random.fold_in(state.key, state.step)
   d_key, g_key = jax.random.split(key)
-  x = batch["x"]
+  x, labels = batch["x"], batch["label"]
   batch_size = x.shape[0] // k
   real = jnp.swapaxes(x.reshape(batch_size, k, *x.shape[1:]), 0, 1)  # [k, B, ...]
+  real_labels = labels.reshape(batch_size, k).T  # [k, B]
 
   # A Python loop (k is static and small), not lax.scan: XLA:CPU runs the convolutions of a
   # scan body, even a fully unrolled one, about 8x slower (measured on the DCGAN step).
   d, d_keys = state.d, jax.random.split(d_key, k)
   for i in range(k):
     d, metrics = _discriminator_update(
-      state.g, d, real[i], d_keys[i], loss=loss, latent_dim=latent_dim, augmenter=augmenter
+      state.g, d, real[i], real_labels[i], d_keys[i], config=config
     )
-  g, g_loss = _generator_update(
-    state.g,
-    d,
-    g_key,
-    loss=loss,
-    latent_dim=latent_dim,
-    batch_size=batch_size,
-    augmenter=augmenter,
-  )
+  g, g_loss = _generator_update(state.g, d, g_key, config=config, batch_size=batch_size)
   g_ema = state.g_ema
   if g_ema is not None:
     g_ema = ema.update_ema(g_ema, g.params, ema.ema_decay(config.ema_decay, state.step))
@@ -160,7 +244,7 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
 
 
 def generate(state: GANState, z: jax.Array, labels=None) -> jax.Array:
-  """Samples G(z) [N, ...] in inference mode (BatchNorm running averages, EMA params if kept)."""
-  del labels  # Unconditional.
-  samples, _ = state.g.apply(z, train=False, params=state.sampling_params())
+  """Samples G(z, labels) [N, ...] in inference mode (BatchNorm running averages, EMA params if
+  kept); unconditional generators ignore the labels."""
+  samples, _ = state.g.apply(z, labels=labels, train=False, params=state.sampling_params())
   return samples

@@ -1,0 +1,49 @@
+r"""AC-GAN (Odena, Olah & Shlens 2017): a class-conditional G and a D with two heads.
+
+D predicts the source (real / generated) and the class of every image; it minimises
+-(L_S + L_C), G minimises its non-saturating -L_S plus -L_C (Odena et al., Eq. 1-3), with
+generated images asked for uniformly random classes. Networks: the DCGAN of ``configs/dcgan.py``,
+the one-hot class concatenated to z in G (the paper's ImageNet G also takes the class with z), the
+class head a second output of D's last layer. Adam(2e-4, beta1 0.5) as in the paper.
+
+Measured here (2-core CPU, 2,000 steps at batch 64, 240 s of training): 99.4 % of 1,000 samples
+classified as the digit asked for (the worst digit 97 %), Fréchet distance 34.3.
+
+  gans-jax train --config configs/acgan.py
+  gans-jax train --config configs/acgan.py:dataset=tfds:cifar10,channels=3,width=64 \
+      --config.num_steps=50000
+
+Variant arguments: dataset, resolution, channels, width, steps, batch, classes.
+"""
+
+from gans_jax import config_utils
+
+
+def get_config(arg=None):
+  arg = config_utils.parse_arg(
+    arg, dataset="digits", resolution=32, channels=1, width=16, steps=2000, batch=64, classes=10
+  )
+  config = config_utils.base_config()
+  config.family = "gan"
+  config.dataset = arg.dataset
+  config.num_steps = arg.steps
+  config.batch_size = arg.batch
+  config.data.resolution = arg.resolution
+  config.data.channels = arg.channels
+  config.model.latent_dim = 100
+  config.model.num_classes = arg.classes
+  config.model.generator.name = "dcgan"
+  config.model.generator.width = arg.width
+  config.model.discriminator.name = "dcgan"
+  config.model.discriminator.width = arg.width
+  config.model.discriminator.conditioning = "auxiliary"
+  config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
+  config.augment.translation_ratio = 1 / 16
+  config.ema_decay = 0.999
+  config.loss.name = "non_saturating"
+  config.loss.class_weight = 1.0
+  config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
+  config.checkpoint_every_steps = 500
+  config.sample_every_steps = 250
+  return config

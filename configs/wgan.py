@@ -1,0 +1,65 @@
+r"""WGAN (Arjovsky, Chintala & Bottou 2017) and WGAN-GP (Gulrajani et al. 2017).
+
+  * gp=false: the critic's weights are clipped to +-0.01 after every update, RMSprop(5e-5),
+    n_critic = 5 (Arjovsky et al., Algorithm 1);
+  * gp=true (default): a gradient penalty lambda = 10 on random interpolates of real and
+    generated samples, Adam(1e-4, beta1 0, beta2 0.9), n_critic = 5, and no BatchNorm in the
+    critic (the penalty is per sample; Gulrajani et al., Algorithm 1 and Sec. 4).
+
+Networks: for the 2-D datasets (ring8, grid25), the toy models of Gulrajani et al.'s code (G and
+critic: three hidden layers of 512 ReLU units; 2-D z, as the other 2-D configs here); for images,
+the DCGAN of ``configs/dcgan.py`` as a critic without a sigmoid.
+
+  gans-jax train --config configs/wgan.py:dataset=ring8
+  gans-jax train --config configs/wgan.py:dataset=grid25
+  gans-jax train --config configs/wgan.py:dataset=digits,gp=false
+
+Variant arguments: dataset, gp, steps, batch, width (images).
+"""
+
+from gans_jax import config_utils
+
+POINTS = ("ring8", "grid25")
+
+
+def get_config(arg=None):
+  arg = config_utils.parse_arg(arg, dataset="ring8", gp=True, steps=0, batch=0, width=16)
+  points = arg.dataset in POINTS
+  config = config_utils.base_config()
+  config.family = "gan"
+  config.dataset = arg.dataset
+  config.num_steps = arg.steps or (5000 if points else 2000)
+  config.batch_size = arg.batch or (256 if points else 64)
+  config.d_steps = 5  # n_critic.
+  config.loss.name = "wasserstein"
+  if points:
+    config.model.latent_dim = 2
+    config.model.generator.name = "mlp"
+    config.model.generator.hidden = (512, 512, 512)
+    config.model.generator.output_activation = "linear"
+    config.model.discriminator.name = "mlp"
+    config.model.discriminator.hidden = (512, 512, 512)
+    config.model.discriminator.maxout_pieces = 0  # ReLU units.
+    config.eval_num_samples = 2500  # The VEEGAN / PacGAN protocol, as configs/gan.py.
+    config.checkpoint_every_steps = 1000
+    config.sample_every_steps = 1000
+    config.log_every_steps = 200
+  else:
+    config.data.resolution = 32
+    config.model.generator.name = "dcgan"
+    config.model.generator.width = arg.width
+    config.model.discriminator.name = "dcgan"
+    config.model.discriminator.width = arg.width
+    config.model.discriminator.batch_norm = not arg.gp
+    config.checkpoint_every_steps = 500
+    config.sample_every_steps = 250
+  if arg.gp:
+    config.loss.gradient_penalty = 10.0
+    config.optim.g = config_utils.optimizer_config("adam", 1e-4, b1=0.0, b2=0.9)
+    config.optim.d = config_utils.optimizer_config("adam", 1e-4, b1=0.0, b2=0.9)
+  else:
+    config.d_weight_clip = 0.01
+    # The reference code's torch.optim.RMSprop: squared-gradient average decay 0.99.
+    config.optim.g = config_utils.optimizer_config("rmsprop", 5e-5, decay=0.99)
+    config.optim.d = config_utils.optimizer_config("rmsprop", 5e-5, decay=0.99)
+  return config

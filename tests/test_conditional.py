@@ -1,0 +1,125 @@
+"""Conditional and regularised families on the one GAN trainer: cGAN, AC-GAN, WGAN, WGAN-GP.
+
+Losses and regularisers against hand-computed values, the paper's MLP sizes, and short runs."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gans_jax import config_utils, experiment, loop
+from gans_jax.trainers import gan
+from tests.helpers import ROOT, TINY_DCGAN
+
+
+def test_gradient_penalty_of_a_linear_critic_is_closed_form():
+  """f(x) = w.x + b has gradient w everywhere, so the penalty is (|w| - 1)^2 exactly."""
+  w = jnp.asarray(np.random.default_rng(0).normal(size=(4, 4, 3)), jnp.float32)
+  critic = lambda x: jnp.einsum("bhwc,hwc->b", x, w) + 0.7
+  real, fake = jnp.ones((5, 4, 4, 3)), jnp.zeros((5, 4, 4, 3))
+  penalty = gan.gradient_penalty(critic, real, fake, jax.random.PRNGKey(0))
+  expected = (np.linalg.norm(np.asarray(w)) - 1.0) ** 2
+  assert float(penalty) == pytest.approx(expected, rel=1e-5)
+
+
+def test_class_loss_is_cross_entropy():
+  logits = jnp.array([[2.0, 0.0, -1.0], [0.5, 0.5, 0.5]])
+  labels = jnp.array([0, 2])
+  by_hand = np.mean(
+    [-np.log(np.exp(2.0) / (np.exp(2.0) + 1 + np.exp(-1.0))), -np.log(1 / 3)],
+  )
+  assert float(gan.class_loss(logits, labels)) == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_weight_clipping_bounds_every_parameter():
+  params = {"a": jnp.array([-0.5, 0.004, 0.3]), "b": {"c": jnp.array([[0.02, -0.011]])}}
+  clipped = gan.clip_weights(params, 0.01)
+  np.testing.assert_allclose(clipped["a"], [-0.01, 0.004, 0.01])
+  np.testing.assert_allclose(clipped["b"]["c"], [[0.01, -0.01]])
+
+
+def _config(spec, *extra):
+  config = config_utils.load_config(f"{ROOT}/{spec}")
+  config_utils.apply_overrides(config, [*TINY_DCGAN, *extra])
+  return config
+
+
+@pytest.mark.parametrize("spec", ["configs/cgan.py", "configs/acgan.py"])
+def test_conditional_generator_depends_on_the_label(spec):
+  config = _config(spec)
+  state = loop.initial_state(config, (8, 8, 1))
+  z = jnp.ones((2, config.model.latent_dim))
+  samples = gan.generate(state, z, jnp.array([3, 7]))
+  assert samples.shape == (2, 8, 8, 1)
+  assert float(jnp.abs(samples[0] - samples[1]).max()) > 1e-4  # Same z, different digit.
+
+
+def test_acgan_discriminator_has_a_class_head_and_reports_its_accuracy():
+  config = _config("configs/acgan.py")
+  state = loop.initial_state(config, (8, 8, 1))
+  logits, classes = state.d.apply(jnp.zeros((3, 8, 8, 1)), train=False)[0]
+  assert logits.shape == (3,) and classes.shape == (3, 10)
+  batch = {"x": jnp.zeros((8, 8, 8, 1)), "label": jnp.arange(8, dtype=jnp.int32)}
+  _, metrics = gan.train_step(state, batch, config=config)
+  assert 0.0 <= float(metrics["d_class_acc"]) <= 1.0
+
+
+def test_wgan_clips_the_critic_after_every_update():
+  config = _config(
+    "configs/dcgan.py", "loss.name=wasserstein", "d_weight_clip=0.01", "d_steps=2", "batch_size=4"
+  )
+  state = loop.initial_state(config, (8, 8, 1))
+  batch = {"x": jnp.ones((8, 8, 8, 1)), "label": jnp.zeros(8, jnp.int32)}
+  state, _ = gan.train_step(state, batch, config=config)
+  largest = max(float(jnp.abs(p).max()) for p in jax.tree.leaves(state.d.params))
+  assert largest <= 0.01 + 1e-7
+
+
+def test_mirza_mlp_sizes_match_the_paper():
+  """G: z->200, y->1000, joined 1200 -> 784; D: x->240x5, y->50x5, joined 240x4 -> 1."""
+  config = config_utils.load_config(f"{ROOT}/configs/cgan.py:net=mlp,resolution=28")
+  counts = experiment.describe(config)
+  generator = (100 * 200 + 200) + (10 * 1000 + 1000) + (1200 * 1200 + 1200) + (1200 * 784 + 784)
+  discriminator = (784 * 1200 + 1200) + (10 * 250 + 250) + (290 * 960 + 960) + (240 + 1)
+  assert counts["generator_params"] == generator
+  assert counts["discriminator_params"] == discriminator
+  assert counts["generator_output_shape"] == [28, 28, 1]
+
+
+def test_grid_rows_are_classes():
+  labels = loop.grid_class_labels(100, 10)
+  assert labels.reshape(10, 10).tolist() == [[c] * 10 for c in range(10)]
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+  from gans_jax import main
+
+  workdir = tmp_path_factory.mktemp("cgan_run")
+  overrides = [f"--config.{item}" for item in TINY_DCGAN]
+  args = ["train", "--config", f"{ROOT}/configs/cgan.py", "--workdir", str(workdir)]
+  assert main.main([*args, *overrides]) == 0
+  return workdir
+
+
+def test_conditional_run_reports_requested_class_accuracy(conditional_run):
+  import json
+
+  records = (conditional_run / "metrics.jsonl").read_text().splitlines()
+  final = json.loads(records[-1])
+  assert final["kind"] == "eval"
+  assert 0.0 <= final["digits_requested_class_frac100"] <= 1.0
+
+
+def test_sample_per_class_and_labels(conditional_run, tmp_path):
+  from gans_jax import main
+
+  out = tmp_path / "s.npz"
+  base = ["sample", "--workdir", str(conditional_run), "--out", str(out)]
+  assert main.main([*base, "--per-class", "2"]) == 0
+  data = np.load(out)
+  assert data["images"].shape == (20, 8, 8, 1)
+  assert data["labels"].tolist() == [c for c in range(10) for _ in range(2)]
+  assert main.main([*base, "--labels", "7,1,7"]) == 0
+  assert np.load(out)["labels"].tolist() == [7, 1, 7]
+  assert main.main([*base, "--labels", "12"]) == 2  # Outside 0..9: a one-line error.
