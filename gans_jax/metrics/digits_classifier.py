@@ -24,7 +24,6 @@ every training setting.
 from __future__ import annotations
 
 import hashlib
-import os
 import pathlib
 
 import flax.linen as nn
@@ -33,6 +32,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+from gans_jax import metrics, writers
 
 VERSION = 4
 NOT_A_DIGIT = 10  # Index of the rejection class.
@@ -145,8 +146,7 @@ def cache_path(images: np.ndarray, labels: np.ndarray) -> pathlib.Path:
   digest.update(np.ascontiguousarray(labels).tobytes())
   settings = (VERSION, EPOCHS, BATCH, LEARNING_RATE, SEED, ROUND_TRIP_SIZES, MIN_CONTRAST)
   digest.update(repr(settings).encode())
-  root = pathlib.Path(os.environ.get("GANS_JAX_CACHE", pathlib.Path.home() / ".cache/gans_jax"))
-  return root / f"digits_classifier-{digest.hexdigest()[:16]}.msgpack"
+  return metrics.cache_dir() / f"digits_classifier-{digest.hexdigest()[:16]}.msgpack"
 
 
 def load_or_train(images: np.ndarray, labels: np.ndarray):
@@ -162,9 +162,8 @@ def load_or_train(images: np.ndarray, labels: np.ndarray):
     return flax.serialization.from_bytes(template, path.read_bytes())
   params = _train(images, labels)
   path.parent.mkdir(parents=True, exist_ok=True)
-  temporary = path.with_suffix(f".tmp{os.getpid()}")
-  temporary.write_bytes(flax.serialization.to_bytes(params))
-  os.replace(temporary, path)  # Atomic: concurrent runs never read half a file.
+  # Atomic: concurrent runs never read half a file.
+  writers.write_atomically(path, flax.serialization.to_bytes(params))
   return params
 
 

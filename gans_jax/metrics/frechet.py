@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gans_jax import writers
+
 
 def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   """Mean [D] and covariance [D, D] (unbiased, as pytorch-fid) of features [N, D], in float64."""
@@ -70,9 +72,7 @@ def save_statistics(path: str | os.PathLike, mu: np.ndarray, sigma: np.ndarray) 
   buffer = io.BytesIO()
   np.savez_compressed(buffer, mu=np.asarray(mu), sigma=np.asarray(sigma))
   path.parent.mkdir(parents=True, exist_ok=True)
-  temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-  temporary.write_bytes(buffer.getvalue())
-  os.replace(temporary, path)
+  writers.write_atomically(path, buffer.getvalue())
 
 
 def load_statistics(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gans_jax import compile_options
+from gans_jax import compile_options, metrics, writers
 
 INPUT_SIZE = 299
 NUM_CLASSES = 1008
@@ -320,9 +320,7 @@ def save_variables(variables: dict, path: str | os.PathLike) -> None:
   np.savez(buffer, **arrays)
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
-  temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-  temporary.write_bytes(buffer.getvalue())
-  os.replace(temporary, path)
+  writers.write_atomically(path, buffer.getvalue())
 
 
 def check_variable_shapes(shapes: dict[str, tuple[int, ...]], source: str) -> None:
@@ -353,8 +351,7 @@ def default_weights_path() -> pathlib.Path:
   """$GANS_JAX_INCEPTION_WEIGHTS, else pt_inception-2015-12-05.npz in the project cache."""
   if os.environ.get(WEIGHTS_ENV):
     return pathlib.Path(os.environ[WEIGHTS_ENV])
-  cache = pathlib.Path(os.environ.get("GANS_JAX_CACHE", pathlib.Path.home() / ".cache/gans_jax"))
-  return cache / "pt_inception-2015-12-05.npz"
+  return metrics.cache_dir() / "pt_inception-2015-12-05.npz"
 
 
 def resolve_weights_path(path: str | os.PathLike | None) -> pathlib.Path:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import os
 import pathlib
 import re
@@ -27,6 +28,7 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
+from gans_jax import metrics, writers
 from gans_jax.metrics import feature_scores, frechet
 
 NAME_PATTERN = re.compile(r"^(fid|fd|is|kid|pr)(?:(\d+)(k?))?(?:_(inception|digits))?$")
@@ -119,12 +121,12 @@ def digits_detector(resolution: int) -> Detector:
 
 
 def cache_root() -> pathlib.Path:
-  root = os.environ.get("GANS_JAX_CACHE", pathlib.Path.home() / ".cache/gans_jax")
-  return pathlib.Path(root) / "reference_features"
+  return metrics.cache_dir() / "reference_features"
 
 
-def reference_features(detector: Detector, images: np.ndarray) -> np.ndarray:
-  """Features [N, D] of real uint8 images, cached by (pixels, detector)."""
+def reference_features(detector: Detector, images: np.ndarray):
+  """(features [N, D], (mu [D], sigma [D, D])) of real uint8 images, cached by (pixels,
+  detector)."""
   images = np.ascontiguousarray(images)
   digest = hashlib.sha256()
   digest.update(repr((CACHE_VERSION, images.shape, detector.digest)).encode())
@@ -132,16 +134,15 @@ def reference_features(detector: Detector, images: np.ndarray) -> np.ndarray:
   path = cache_root() / f"{detector.name}-{digest.hexdigest()[:20]}.npz"
   if path.is_file():
     with np.load(path) as data:
-      return data["features"]
+      return data["features"], (data["mu"], data["sigma"])
   features, _ = detector.embed(images)
   features = np.asarray(features, np.float32)
   mu, sigma = frechet.feature_statistics(features)
   path.parent.mkdir(parents=True, exist_ok=True)
-  temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-  with open(temporary, "wb") as file:  # mu / sigma too: the file doubles as pytorch-fid stats.
-    np.savez(file, features=features, mu=mu, sigma=sigma)
-  os.replace(temporary, path)
-  return features
+  buffer = io.BytesIO()  # mu / sigma too: the file doubles as pytorch-fid stats.
+  np.savez(buffer, features=features, mu=mu, sigma=sigma)
+  writers.write_atomically(path, buffer.getvalue())
+  return features, (mu, sigma)
 
 
 def metric_suite(
@@ -180,21 +181,21 @@ def metric_suite(
         built[name] = detectors[name]()
       detector = built[name]
       fake, logits = detector.embed(samples)
-      real = reference_features(detector, reference_images[detector.reference_split]())
+      real, real_stats = reference_features(detector, reference_images[detector.reference_split]())
       for spec in (s for s in specs if s.detector == name):
-        result.update(_score(spec, detector, fake[: spec.count], logits[: spec.count], real))
+        scores = _score(spec, detector, fake[: spec.count], logits[: spec.count], real, real_stats)
+        result.update(scores)
     return result
 
   return evaluate
 
 
-def _score(spec: MetricSpec, detector: Detector, fake, logits, real) -> dict:
+def _score(spec: MetricSpec, detector: Detector, fake, logits, real, real_stats) -> dict:
   suffix = "" if detector.name == "inception" else f"_{detector.name}"
   against = f"{suffix}_{detector.reference_split}"
   kind = "fid" if spec.kind == "fd" and detector.name == "inception" else spec.kind
   prefix = f"{kind}{spec.tag}"
   if spec.kind == "fd":
-    real_stats = frechet.feature_statistics(real)
     return {
       prefix + against: frechet.frechet_distance(*frechet.feature_statistics(fake), *real_stats)
     }
