@@ -137,7 +137,7 @@ def random_labels(key, batch: int, num_classes: int) -> jax.Array:
 def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, *, config):
   loss = get_adversarial_loss(config.loss.name)
   transform = _d_input_transform(config)
-  keys = jax.random.split(key, 7)
+  keys = jax.random.split(key, 8)
   batch = real.shape[0]
   z = jax.random.normal(keys[0], (batch, config.model.latent_dim))  # [B, latent]
   fake_labels = random_labels(keys[1], batch, config.model.num_classes)
@@ -165,7 +165,7 @@ def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, 
     if config.loss.gradient_penalty:
       # D's statistics are not updated by the penalty's extra forward pass.
       critic = lambda x: _split_outputs(
-        d.apply(x, labels=real_labels, train=True, params=params, rngs={"dropout": keys[4]})[0]
+        d.apply(x, labels=real_labels, train=True, params=params, rngs={"dropout": keys[7]})[0]
       )[0]
       aux["gradient_penalty"] = gradient_penalty(critic, real, fake, keys[6])
       total += config.loss.gradient_penalty * aux["gradient_penalty"]
