@@ -226,6 +226,9 @@ def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_col
   section.b1 = kwargs.pop("b1", 0.9)  # Adam beta1 (ignored by optimizers without it).
   section.b2 = kwargs.pop("b2", 0.999)  # Adam beta2.
   section.decay = kwargs.pop("decay", 0.9)  # RMSprop decay.
+  # Exponential learning-rate decay: times lr_decay_rate every lr_decay_steps updates (1: off).
+  section.lr_decay_rate = kwargs.pop("lr_decay_rate", 1.0)
+  section.lr_decay_steps = kwargs.pop("lr_decay_steps", 0)
   if kwargs:
     raise ConfigError(f"Unknown optimizer arguments: {sorted(kwargs)}")
   return section

@@ -98,9 +98,27 @@ def dataset_evaluator(config):
   return None
 
 
+def check_classes(config, source) -> None:
+  """A class-conditional model must have exactly the data's classes.
+
+  Raises:
+    config_utils.ConfigError: naming both counts (a label beyond the model's classes would
+      otherwise become an all-zero one-hot vector without a word).
+  """
+  from gans_jax import config_utils
+
+  classes = config.model.num_classes
+  if classes and classes != source.num_classes:
+    raise config_utils.ConfigError(
+      f"model.num_classes={classes} but {source.name} has {source.num_classes} classes; set "
+      f"--config.model.num_classes={source.num_classes} (or the config's classes= argument)."
+    )
+
+
 def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=print):
   """Trains ``config`` in ``workdir`` (resuming if it holds a run) and evaluates at the end."""
   source = data_pipelines.build_source(config.dataset, skip_corrupt=config.data.skip_corrupt)
+  check_classes(config, source)
 
   def batches_from(start_step: int):
     return data_pipelines.batches(
@@ -220,6 +238,73 @@ def evaluate(workdir, metrics: str | None = None, inception_weights: str | None 
   writer.write(int(state.step), "eval", result)
   writer.close()
   return result
+
+
+ARTISTIC_VARIANTS = {
+  "clip_and_noise": [],
+  "plain_dcgan": ["d_weight_clip=0.0", "d_input_noise=0.0"],
+}
+
+
+def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000, log=print):
+  """Trains ``config`` once per variant and measures how diverse each one's samples are.
+
+  Every variant runs in ``workdir/<name>`` on the same data, seed and number of steps, with its
+  overrides (``["d_weight_clip=0.0", ...]``) applied; an existing variant directory resumes.
+  Each run's ``num_samples`` samples (latents of seed 0) are then measured with
+  ``metrics.diversity`` and, on digits, the class histogram of the digits classifier. A last row
+  measures the real images the same way. The rows are also written to
+  ``workdir/comparison.json``.
+
+  Returns:
+    One dict per variant, then one for the real data: {"variant", "pairwise_distance",
+    "ms_ssim_diversity", "ms_ssim_scales"}, plus on digits "class_entropy_bits",
+    "min_class_frac" and "fd_test" (the real row: entropy of the true labels).
+  """
+  from gans_jax import config_utils
+  from gans_jax.metrics import diversity
+
+  workdir = pathlib.Path(workdir)
+  rows = []
+  for name, overrides in variants.items():
+    variant = ml_collections.ConfigDict(config.to_dict())
+    config_utils.apply_overrides(variant, overrides)
+    log(f"== {name}: {' '.join(overrides) or 'the config as given'}")
+    result = train_and_evaluate(variant, workdir / name, log=log)
+    images = sample(workdir / name, num_samples)["images"]
+    row = {"variant": name, **diversity.diversity_report(images)}
+    tag = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
+    if f"digits_class_entropy{tag}" in result.eval_metrics:
+      row["class_entropy_bits"] = result.eval_metrics[f"digits_class_entropy{tag}"]
+      row["min_class_frac"] = result.eval_metrics[f"digits_min_class_frac{tag}"]
+      row["fd_test"] = result.eval_metrics[f"digits_fd{tag}_test"]
+    rows.append(row)
+  source = data_pipelines.build_source(config.dataset)
+  real = data_pipelines.reference_images(
+    source, count=num_samples, resolution=config.data.resolution, channels=config.data.channels
+  )
+  row = {"variant": "real_data", **diversity.diversity_report(real)}
+  if config.dataset == "digits":
+    row["class_entropy_bits"] = diversity.class_entropy(np.bincount(source.arrays[1], minlength=10))
+  rows.append(row)
+  writers.write_atomically(workdir / "comparison.json", json.dumps(rows, indent=1).encode())
+  return rows
+
+
+def format_comparison(rows: list[dict]) -> str:
+  """The rows of ``compare_variants`` as an aligned text table."""
+  columns = ["variant"] + [k for k in rows[0] if k != "variant"]
+  cells = [[_cell(row.get(c, "-")) for c in columns] for row in rows]
+  widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+  lines = [
+    "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+    for r in [columns, *cells]
+  ]
+  return "\n".join(lines)
+
+
+def _cell(value) -> str:
+  return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def describe(config) -> dict:

@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
   fid.add_argument(
     "--save-stats", action="store_true", help="write the first path's statistics to the second"
   )
+  compare = commands.add_parser(
+    "artistic-comparison",
+    help="train a config with and without D weight clipping + input noise; compare diversity",
+  )
+  compare.add_argument("--config", default=str(_ARTISTIC), help="FILE[:ARG]")
+  compare.add_argument("--workdir", required=True, help="one sub-directory per variant")
+  compare.add_argument("--num-samples", type=int, default=1000)
   convert = commands.add_parser(
     "convert-inception-weights", help="pytorch-fid's .pth -> .npz for gans-jax (needs torch)"
   )
@@ -61,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _WEIGHTS_ENV = "GANS_JAX_INCEPTION_WEIGHTS"
+_ARTISTIC = pathlib.Path(__file__).resolve().parent.parent / "configs" / "artistic.py"
 
 
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -87,7 +95,7 @@ def _config(args, overrides):
 def run(argv: list[str]) -> int:
   rest, overrides = _split_overrides(argv)
   args = _parser().parse_args(rest)
-  if overrides and args.command not in ("train", "describe"):
+  if overrides and args.command not in ("train", "describe", "artistic-comparison"):
     raise SystemExit(f"gans-jax {args.command} takes no --config.* overrides.")
   from gans_jax import experiment
 
@@ -127,6 +135,15 @@ def run(argv: list[str]) -> int:
       print(f"Saved statistics of {args.path[0]} to {args.path[1]}")
     else:
       print(f"FID: {fid.fid_of_paths(*args.path, **options)}")
+  elif args.command == "artistic-comparison":
+    rows = experiment.compare_variants(
+      _config(args, overrides),
+      args.workdir,
+      experiment.ARTISTIC_VARIANTS,
+      num_samples=args.num_samples,
+      log=lambda line: print(line, flush=True),
+    )
+    print(experiment.format_comparison(rows))
   elif args.command == "convert-inception-weights":
     from gans_jax.metrics import inception_torch
 

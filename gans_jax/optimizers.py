@@ -5,10 +5,29 @@ from __future__ import annotations
 import optax
 
 OPTIMIZERS = {
-  "adam": lambda c: optax.adam(c.learning_rate, b1=c.b1, b2=c.b2),
-  "rmsprop": lambda c: optax.rmsprop(c.learning_rate, decay=c.decay),
-  "sgd": lambda c: optax.sgd(c.learning_rate),
+  "adam": lambda c, lr: optax.adam(lr, b1=c.b1, b2=c.b2),
+  "rmsprop": lambda c, lr: optax.rmsprop(lr, decay=c.decay),
+  "sgd": lambda c, lr: optax.sgd(lr),
 }
+
+
+def learning_rate(section) -> optax.Schedule | float:
+  """The section's learning rate: constant, or multiplied by ``lr_decay_rate`` every
+  ``lr_decay_steps`` updates of this optimizer, continuously (ArtGAN's exponential decay).
+
+  Raises:
+    ValueError: for a decay rate outside (0, 1] or a decaying rate without a positive period.
+  """
+  rate = section.get("lr_decay_rate", 1.0)
+  if not 0.0 < rate <= 1.0:
+    raise ValueError(f"lr_decay_rate must be in (0, 1], got {rate}.")
+  if rate == 1.0:
+    return section.learning_rate
+  if section.lr_decay_steps <= 0:
+    raise ValueError(
+      f"lr_decay_rate={rate} needs lr_decay_steps > 0, got {section.lr_decay_steps}."
+    )
+  return optax.exponential_decay(section.learning_rate, section.lr_decay_steps, rate)
 
 
 def build_optimizer(section) -> optax.GradientTransformation:
@@ -19,4 +38,4 @@ def build_optimizer(section) -> optax.GradientTransformation:
   """
   if section.name not in OPTIMIZERS:
     raise ValueError(f"Unknown optimizer {section.name!r}; known: {', '.join(OPTIMIZERS)}.")
-  return OPTIMIZERS[section.name](section)
+  return OPTIMIZERS[section.name](section, learning_rate(section))

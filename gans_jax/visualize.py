@@ -75,3 +75,55 @@ def save_loss_curves(path: str | pathlib.Path, records: list[dict]) -> None:
   figure.tight_layout()
   figure.savefig(path)
   plt.close(figure)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+  """Spherical interpolation between latents a and b [..., D] at t in [0, 1] (White 2016): the
+  path keeps the norm of a Gaussian latent, where a straight line would pass through the
+  unlikely region near the origin. Falls back to a straight line for (anti)parallel vectors."""
+  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+  unit_a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+  unit_b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+  omega = np.arccos(np.clip((unit_a * unit_b).sum(-1, keepdims=True), -1.0, 1.0))
+  sin = np.sin(omega)
+  safe = np.where(sin < 1e-6, 1.0, sin)
+  curved = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / safe
+  return np.where(sin < 1e-6, (1 - t) * a + t * b, curved).astype(np.float32)
+
+
+def interpolation_latents(start: np.ndarray, end: np.ndarray, steps: int, method: str = "slerp"):
+  """Latents [steps, D] from ``start`` to ``end`` [D] (both included), by "slerp" or "lerp"
+  (Radford et al. 2016, Sec. 6.1: walking the latent space)."""
+  if steps < 2:
+    raise ValueError(f"An interpolation needs at least 2 steps, got {steps}.")
+  if method not in ("slerp", "lerp"):
+    raise ValueError(f"Unknown interpolation {method!r}: 'slerp' or 'lerp'.")
+  ts = np.linspace(0.0, 1.0, steps)
+  if method == "lerp":
+    return ((1 - ts)[:, None] * start + ts[:, None] * end).astype(np.float32)
+  return np.stack([slerp(start, end, t) for t in ts])
+
+
+def vector_arithmetic(
+  minuend: np.ndarray,
+  subtrahend: np.ndarray,
+  addend: np.ndarray,
+  num: int = 9,
+  noise: float = 0.25,
+  seed: int = 0,
+) -> np.ndarray:
+  """Radford et al. 2016, Sec. 6.3.2: Y = mean(A) - mean(B) + mean(C) over a few exemplar
+  latents per concept (three in the paper, "smiling woman - neutral woman + neutral man"),
+  then ``num`` latents [num, D]: Y itself and Y plus uniform noise in [-noise, noise].
+
+  Args:
+    minuend, subtrahend, addend: latents [n_i, D] of the exemplars of A, B and C.
+  """
+  groups = [
+    np.asarray(g, np.float32).reshape(-1, np.shape(g)[-1]) for g in (minuend, subtrahend, addend)
+  ]
+  if len({g.shape[-1] for g in groups}) != 1:
+    raise ValueError(f"Exemplar latents differ in size: {[g.shape for g in groups]}.")
+  result = groups[0].mean(0) - groups[1].mean(0) + groups[2].mean(0)
+  jitter = np.random.default_rng(seed).uniform(-noise, noise, (num - 1, result.size))
+  return np.concatenate([result[None], result + jitter]).astype(np.float32)

@@ -79,3 +79,26 @@ def test_rgb_distance_report_by_hand():
   assert report["diff_norm_mean"] == 2.5
   with pytest.raises(ValueError, match=r"\[B, H, W, 3\]"):
     image_similarity.rgb_distance_report(generated[..., :1], targets[..., :1])
+
+
+@pytest.mark.parametrize(
+  "shape, weights",
+  [
+    ((2, 161, 170, 3), image_similarity.MS_SSIM_WEIGHTS),  # Odd sides: mirrored padding.
+    ((3, 32, 32, 1), (0.4, 0.6)),  # Two scales, as for the 32x32 digits.
+  ],
+)
+def test_ms_ssim_matches_tensorflow(shape, weights):
+  tf = pytest.importorskip("tensorflow")
+  images, targets = ((x + 1) / 2 for x in image_pairs(shape, seed=1))  # In [0, 1].
+  ours = image_similarity.ms_ssim(
+    jnp.asarray(images), jnp.asarray(targets), data_range=1.0, weights=weights
+  )
+  reference = tf.image.ssim_multiscale(images, targets, max_val=1.0, power_factors=weights)
+  np.testing.assert_allclose(np.asarray(ours), reference.numpy(), rtol=1e-5, atol=1e-6)
+  assert float(ours[0]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_ms_ssim_names_the_size_it_needs():
+  with pytest.raises(ValueError, match=">= 161"):
+    image_similarity.ms_ssim(jnp.zeros((1, 160, 160, 1)), jnp.zeros((1, 160, 160, 1)))

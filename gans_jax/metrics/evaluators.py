@@ -13,7 +13,7 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
-from gans_jax.metrics import digits_classifier, frechet, modes2d
+from gans_jax.metrics import digits_classifier, diversity, frechet, modes2d
 
 Sampler = Callable[[jax.Array, np.ndarray], np.ndarray]
 
@@ -59,7 +59,8 @@ def digits_evaluator(
   Returns:
     evaluate(sampler, key) -> {"digits_confident_frac{n}" (classified as a digit with
     probability >= 0.9), "digits_class_hist{n}" (fraction per digit), "digits_min_class_frac{n}",
-    "digits_not_digit_frac{n}", "digits_fd{n}_test"}, n the sample count ("1k" for 1,000);
+    "digits_class_entropy{n}" (bits, log2(10) = 3.32 when uniform), "digits_not_digit_frac{n}",
+    "digits_fd{n}_test"}, n the sample count ("1k" for 1,000);
     conditional models add "digits_requested_class_frac{n}" (classified as the digit asked for)
     and "digits_requested_class_min{n}" (the same, for the worst digit).
   """
@@ -91,6 +92,7 @@ def digits_evaluator(
       f"digits_confident_frac{tag}": float(confident.mean()),
       f"digits_class_hist{tag}": [round(float(h), 4) for h in histogram[:10]],
       f"digits_min_class_frac{tag}": float(histogram[:10].min()),
+      f"digits_class_entropy{tag}": diversity.class_entropy(histogram[:10]),
       f"digits_not_digit_frac{tag}": float(histogram[10]),
       f"digits_fd{tag}_test": frechet.frechet_distance(
         *frechet.feature_statistics(features), *reference

@@ -73,6 +73,15 @@ def ssim(
       f"Images of {images.shape[1]}x{images.shape[2]} are smaller than the "
       f"{window_size}x{window_size} SSIM window."
     )
+  luminance, contrast_structure = _ssim_maps(
+    images, targets, data_range, window_size, sigma, k1, k2
+  )
+  return (luminance * contrast_structure).mean(axis=(1, 2, 3))
+
+
+def _ssim_maps(images, targets, data_range, window_size, sigma, k1, k2):
+  """SSIM's luminance and contrast-structure maps [B, H - k + 1, W - k + 1, C] (Wang et al.
+  2004, Eq. 6 and 10-13 with C3 = C2 / 2), population moments over a Gaussian window."""
   x, y = jnp.asarray(images, jnp.float32), jnp.asarray(targets, jnp.float32)
   window = gaussian_window(window_size, sigma)
   mean_x, mean_y = _filter_valid(x, window), _filter_valid(y, window)
@@ -80,10 +89,68 @@ def ssim(
   var_y = _filter_valid(y * y, window) - mean_y**2
   cov = _filter_valid(x * y, window) - mean_x * mean_y
   c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
-  ssim_map = ((2 * mean_x * mean_y + c1) * (2 * cov + c2)) / (
-    (mean_x**2 + mean_y**2 + c1) * (var_x + var_y + c2)
-  )
-  return ssim_map.mean(axis=(1, 2, 3))
+  luminance = (2 * mean_x * mean_y + c1) / (mean_x**2 + mean_y**2 + c1)
+  return luminance, (2 * cov + c2) / (var_x + var_y + c2)
+
+
+# Wang, Simoncelli & Bovik 2003, Sec. 3.2: the exponents of the five scales, finest first.
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def ms_ssim(
+  images: jax.Array,
+  targets: jax.Array,
+  *,
+  data_range: float = 2.0,
+  weights: tuple[float, ...] = MS_SSIM_WEIGHTS,
+  window_size: int = 11,
+  sigma: float = 1.5,
+  k1: float = 0.01,
+  k2: float = 0.03,
+) -> jax.Array:
+  """Multi-scale SSIM per image (Wang, Simoncelli & Bovik 2003), as ``tf.image.ssim_multiscale``.
+
+  Scale j (finest first) halves the previous one by 2x2 average pooling (an odd side is first
+  padded by mirroring its last row / column). MS-SSIM = prod_{j < M} cs_j^{w_j} * ssim_M^{w_M}
+  per channel, cs and ssim being spatial means clipped at 0, then averaged over channels.
+
+  Args:
+    images, targets: [B, H, W, C]; the coarsest scale must still fit the window, so the
+      standard five weights need H, W >= 16 * (window_size - 1) + 1 = 161.
+    weights: one exponent per scale; fewer scales (e.g. the first two, renormalised) suit
+      small images.
+
+  Returns:
+    MS-SSIM [B], 1 for identical images.
+  """
+  smallest = min(images.shape[1:3])
+  for _ in weights[1:]:
+    smallest = -(-smallest // 2)  # Each halving rounds up (odd sides are padded).
+  if images.shape != targets.shape or images.ndim != 4 or smallest < window_size:
+    raise ValueError(
+      f"MS-SSIM over {len(weights)} scales needs two [B, H, W, C] batches of one shape with H "
+      f"and W >= {(window_size - 1) * 2 ** (len(weights) - 1) + 1}, got {images.shape} and "
+      f"{targets.shape}."
+    )
+  x, y = jnp.asarray(images, jnp.float32), jnp.asarray(targets, jnp.float32)
+  terms = []
+  for scale in range(len(weights)):
+    if scale:
+      x, y = _halve(x), _halve(y)
+    luminance, contrast_structure = _ssim_maps(x, y, data_range, window_size, sigma, k1, k2)
+    last = scale == len(weights) - 1
+    term = (luminance * contrast_structure) if last else contrast_structure
+    terms.append(jax.nn.relu(term.mean(axis=(1, 2))))  # [B, C]
+  per_channel = jnp.prod(jnp.stack(terms, -1) ** jnp.asarray(weights, jnp.float32), axis=-1)
+  return per_channel.mean(-1)
+
+
+def _halve(images: jax.Array) -> jax.Array:
+  """2x2 average pooling of [B, H, W, C]; an odd side is first extended by its mirror."""
+  pad = [(0, 0), (0, images.shape[1] % 2), (0, images.shape[2] % 2), (0, 0)]
+  images = jnp.pad(images, pad, mode="symmetric")
+  b, h, w, c = images.shape
+  return images.reshape(b, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
 
 
 def psnr(images: jax.Array, targets: jax.Array, *, data_range: float = 2.0) -> jax.Array:

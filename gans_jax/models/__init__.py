@@ -12,10 +12,14 @@ from collections.abc import Sequence
 
 import flax.linen as nn
 
-from gans_jax.models import dcgan, mlp
+from gans_jax.models import artgan, dcgan, mlp
 
-GENERATORS = {"mlp": mlp.Generator, "dcgan": dcgan.Generator}
-DISCRIMINATORS = {"mlp": mlp.Discriminator, "dcgan": dcgan.Discriminator}
+GENERATORS = {"mlp": mlp.Generator, "dcgan": dcgan.Generator, "artgan": artgan.Generator}
+DISCRIMINATORS = {
+  "mlp": mlp.Discriminator,
+  "dcgan": dcgan.Discriminator,
+  "artgan": artgan.Discriminator,
+}
 
 
 def _build(registry: dict, role: str, section, **fixed) -> nn.Module:

@@ -37,13 +37,15 @@ def _batchnorm_scale_init(key, shape, dtype=jnp.float32):
   return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 
 
-def _num_upsamplings(resolution: int) -> int:
+def num_upsamplings(resolution: int) -> int:
+  """Stride-2 layers between 4x4 and ``resolution`` (a power of two >= 8), or a clear error."""
   if resolution < 8 or resolution & (resolution - 1):
     raise ValueError(f"DCGAN resolution must be a power of two >= 8, got {resolution}.")
   return int(math.log2(resolution // 4))
 
 
-def _batchnorm(train: bool, dtype):
+def batchnorm(train: bool, dtype):
+  """BatchNorm with PyTorch's defaults and DCGAN's N(1, 0.02) scales."""
   # PyTorch's BatchNorm2d: eps 1e-5, running-average momentum 0.1 (flax: 0.9).
   return nn.BatchNorm(
     use_running_average=not train,
@@ -75,7 +77,7 @@ class Generator(nn.Module):
     resolution, _, channels = self.output_shape
     if self.num_classes:
       z = jnp.concatenate([z, one_hot(labels, self.num_classes, z.shape[0])], -1)
-    num_up = _num_upsamplings(resolution)
+    num_up = num_upsamplings(resolution)
     k = self.kernel_size
     deconv = functools.partial(
       layers.ConvTranspose,  # flax's, with a faster weight gradient on CPU.
@@ -90,12 +92,12 @@ class Generator(nn.Module):
     else:  # Project and reshape.
       x = nn.Dense(4 * 4 * features, use_bias=False, kernel_init=normal_init, dtype=self.dtype)(z)
       x = x.reshape(z.shape[0], 4, 4, features)  # [B, 4, 4, F]
-    x = nn.relu(_batchnorm(train, self.dtype)(x))
+    x = nn.relu(batchnorm(train, self.dtype)(x))
     for level in range(1, num_up):
       # "SAME" here pads the dilated input like PyTorch's padding=(k - 1) // 2 with
       # output_padding=1 for k=5, and padding=1 for k=4: exactly doubling the size.
       x = deconv(features // 2**level, strides=(2, 2), padding="SAME")(x)
-      x = nn.relu(_batchnorm(train, self.dtype)(x))
+      x = nn.relu(batchnorm(train, self.dtype)(x))
     x = deconv(channels, strides=(2, 2), padding="SAME")(x)  # [B, R, R, C]
     return jnp.tanh(x)
 
@@ -127,7 +129,7 @@ class Discriminator(nn.Module):
     if self.num_classes and self.conditioning == "input":
       planes = one_hot(labels, self.num_classes, x.shape[0])[:, None, None, :]
       x = jnp.concatenate([x, jnp.broadcast_to(planes, (*x.shape[:3], self.num_classes))], -1)
-    num_down = _num_upsamplings(x.shape[1])
+    num_down = num_upsamplings(x.shape[1])
     k = self.kernel_size
     pad = (k - 1) // 2
     conv = functools.partial(
@@ -143,7 +145,7 @@ class Discriminator(nn.Module):
     for level in range(1, num_down):
       x = conv(self.width * 2**level)(x)
       if self.batch_norm:
-        x = _batchnorm(train, self.dtype)(x)
+        x = batchnorm(train, self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)  # [B, 4, 4, ndf * R / 8] at the end.
     logits = self._head(x, 1)[:, 0]
     if self.num_classes and self.conditioning == "auxiliary":

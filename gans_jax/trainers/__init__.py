@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from gans_jax.trainers import gan
+from gans_jax.trainers import artgan, gan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Family:
 
 FAMILIES = {
   "gan": Family(gan.init_state, gan.train_step, gan.generate),
+  "artgan": Family(artgan.init_state, artgan.train_step, artgan.generate),
 }
 
 

@@ -77,7 +77,7 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   )
 
 
-def _d_input_transform(config):
+def d_input_transform(config):
   """images, key -> images: what D's inputs go through in training, in both D's and G's updates:
   the config's DiffAugment policy, then Gaussian instance noise of std ``config.d_input_noise``
   (Sønderby et al. 2017; the "Artistic GAN" seed's noise on D's input). Identity by default."""
@@ -136,7 +136,7 @@ def random_labels(key, batch: int, num_classes: int) -> jax.Array:
 
 def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, *, config):
   loss = get_adversarial_loss(config.loss.name)
-  transform = _d_input_transform(config)
+  transform = d_input_transform(config)
   keys = jax.random.split(key, 8)
   batch = real.shape[0]
   z = jax.random.normal(keys[0], (batch, config.model.latent_dim))  # [B, latent]
@@ -185,9 +185,10 @@ def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, 
   return d, metrics
 
 
-def _generator_update(g: ModelState, d: ModelState, key, *, config, batch_size):
+def _generator_update(g: ModelState, d: ModelState, real, key, *, config):
+  batch_size = real.shape[0]  # G's loss is on generated samples alone.
   loss = get_adversarial_loss(config.loss.name)
-  transform = _d_input_transform(config)
+  transform = d_input_transform(config)
   z_key, label_key, drop_key, transform_key = jax.random.split(key, 4)
   z = jax.random.normal(z_key, (batch_size, config.model.latent_dim))
   labels = random_labels(label_key, batch_size, config.model.num_classes)
@@ -204,7 +205,7 @@ def _generator_update(g: ModelState, d: ModelState, key, *, config, batch_size):
     return total, stats
 
   (g_loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
-  return g.apply_gradients(grads=grads).replace(batch_stats=stats), g_loss
+  return g.apply_gradients(grads=grads).replace(batch_stats=stats), {"g_loss": g_loss}
 
 
 def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
@@ -220,6 +221,16 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
     The new state and scalar metrics (losses; D's mean outputs on real and fake data; the class
     head's accuracy on real data and the gradient penalty where they apply).
   """
+  return alternating_step(
+    state, batch, config=config, d_update=_discriminator_update, g_update=_generator_update
+  )
+
+
+def alternating_step(state: GANState, batch, *, config, d_update, g_update):
+  """Goodfellow et al.'s Algorithm 1 with the family's updates: k = ``config.d_steps`` calls
+  ``d_update(g, d, real [B, ...], labels [B], key, config=) -> (d, metrics)`` on the batch's k
+  minibatches, then ``g_update(g, d, real, key, config=) -> (g, metrics)`` with the last real
+  minibatch; then the EMA of G's params. Keys: ``fold_in(state.key, state.step)``, split."""
   k = config.d_steps
   key = jax.random.fold_in(state.key, state.step)
   d_key, g_key = jax.random.split(key)
@@ -232,14 +243,12 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
   # scan body, even a fully unrolled one, about 8x slower (measured on the DCGAN step).
   d, d_keys = state.d, jax.random.split(d_key, k)
   for i in range(k):
-    d, metrics = _discriminator_update(
-      state.g, d, real[i], real_labels[i], d_keys[i], config=config
-    )
-  g, g_loss = _generator_update(state.g, d, g_key, config=config, batch_size=batch_size)
+    d, metrics = d_update(state.g, d, real[i], real_labels[i], d_keys[i], config=config)
+  g, g_metrics = g_update(state.g, d, real[-1], g_key, config=config)
   g_ema = state.g_ema
   if g_ema is not None:
     g_ema = ema.update_ema(g_ema, g.params, ema.ema_decay(config.ema_decay, state.step))
-  metrics["g_loss"] = g_loss
+  metrics.update(g_metrics)
   return state.replace(step=state.step + 1, g=g, d=d, g_ema=g_ema), metrics
 
 
