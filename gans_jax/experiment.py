@@ -252,7 +252,8 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
   Every variant runs in ``workdir/<name>`` on the same data, seed and number of steps, with its
   overrides (``["d_weight_clip=0.0", ...]``) applied; an existing variant directory resumes.
   Each run's ``num_samples`` samples (latents of seed 0) are then measured with
-  ``metrics.diversity`` and, on digits, the class histogram of the digits classifier. A last row
+  ``metrics.diversity`` and, on digits, by the run's own evaluation on as many samples (the
+  class histogram of the digits classifier). A last row
   measures the real images the same way. The rows are also written to
   ``workdir/comparison.json``.
 
@@ -264,11 +265,16 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
   from gans_jax import config_utils
   from gans_jax.metrics import diversity
 
+  if config.data.resolution < 11:
+    raise config_utils.ConfigError(
+      f"The comparison's MS-SSIM needs images of at least 11x11, got data.resolution="
+      f"{config.data.resolution}."
+    )
   workdir = pathlib.Path(workdir)
   rows = []
   for name, overrides in variants.items():
     variant = ml_collections.ConfigDict(config.to_dict())
-    config_utils.apply_overrides(variant, overrides)
+    config_utils.apply_overrides(variant, [*overrides, f"eval_num_samples={num_samples}"])
     log(f"== {name}: {' '.join(overrides) or 'the config as given'}")
     result = train_and_evaluate(variant, workdir / name, log=log)
     images = sample(workdir / name, num_samples)["images"]

@@ -121,3 +121,57 @@ def test_artgan_trains_on_a_folder_of_class_subfolders(tmp_path, capsys):
   assert "model.num_classes=10 but folder:" in capsys.readouterr().err
   assert not (tmp_path / "run" / "checkpoints").exists()
   assert main.main([*args[:2], spec + ",classes=2", *args[3:]]) == 0
+
+
+def test_artistic_comparison_prints_both_rows(tmp_path, capsys):
+  """The seed's comparison on a tiny budget: both variants train on the same data and steps, and
+  the table has a row per variant plus the real data's, with the diversity measures."""
+  import json
+
+  from gans_jax import main
+
+  tiny = [item for item in TINY_DCGAN if not item.startswith(("model.latent_dim", "data."))]
+  overrides = [f"--config.{item}" for item in tiny]
+  spec = f"{ROOT}/configs/artistic.py:resolution=16,width=4,steps=4"
+  args = [
+    "artistic-comparison",
+    "--config",
+    spec,
+    "--workdir",
+    str(tmp_path),
+    "--num-samples",
+    "64",
+  ]
+  assert main.main([*args, *overrides]) == 0
+  table = capsys.readouterr().out.splitlines()[-4:]
+  assert table[0].split()[:4] == [
+    "variant",
+    "pairwise_distance",
+    "ms_ssim_diversity",
+    "ms_ssim_scales",
+  ]
+  assert [line.split()[0] for line in table[1:]] == ["clip_and_noise", "plain_dcgan", "real_data"]
+  rows = json.loads((tmp_path / "comparison.json").read_text())
+  clipped = json.loads((tmp_path / "clip_and_noise" / "config.json").read_text())
+  plain = json.loads((tmp_path / "plain_dcgan" / "config.json").read_text())
+  assert (clipped["d_weight_clip"], clipped["d_input_noise"]) == (0.01, 0.1)
+  assert (plain["d_weight_clip"], plain["d_input_noise"]) == (0.0, 0.0)
+  assert clipped["num_steps"] == plain["num_steps"] == 6
+  for row in rows:
+    assert 0.0 < row["pairwise_distance"] < 1.0 and 0.0 < row["ms_ssim_diversity"] <= 2.0
+  assert 0.0 <= rows[0]["class_entropy_bits"] <= 3.33
+  assert rows[-1]["class_entropy_bits"] > 3.3  # The real digits are nearly balanced.
+  args[2] = f"{ROOT}/configs/artistic.py:resolution=8"
+  assert main.main(args) == 2  # Too small for MS-SSIM: said before any training.
+  assert "at least 11x11" in capsys.readouterr().err
+
+
+def test_class_entropy_in_bits():
+  from gans_jax.metrics import diversity
+
+  assert diversity.class_entropy([0.25] * 4) == pytest.approx(2.0)
+  assert diversity.class_entropy([5, 0, 0]) == 0.0
+  assert diversity.class_entropy([0, 0]) == 0.0
+  images = np.zeros((4, 16, 16, 1), np.uint8)
+  images[2:] = 255  # Pairs (0, 2) and (1, 3): black against white, distance 1.
+  assert diversity.mean_pairwise_distance(images) == pytest.approx(1.0)
