@@ -41,19 +41,8 @@ def get_config(arg=None):
     decay_steps=1000,
     tricks=True,
   )
-  config = config_utils.base_config()
-  config.family = "artgan"
-  config.dataset = arg.dataset
-  config.num_steps = arg.steps
-  config.batch_size = arg.batch
-  config.data.resolution = arg.resolution
-  config.data.channels = arg.channels
-  config.model.latent_dim = 100
+  config = config_utils.image_gan_config(arg, "artgan", family="artgan")
   config.model.num_classes = arg.classes
-  config.model.generator.name = "artgan"
-  config.model.generator.width = arg.width
-  config.model.discriminator.name = "artgan"
-  config.model.discriminator.width = arg.width
   config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
   config.augment.translation_ratio = 1 / 16
   config.ema_decay = 0.999
@@ -65,6 +54,4 @@ def get_config(arg=None):
     config.optim[role] = config_utils.optimizer_config(
       "rmsprop", 1e-3, decay=0.9, lr_decay_rate=0.9, lr_decay_steps=arg.decay_steps
     )
-  config.checkpoint_every_steps = 500
-  config.sample_every_steps = 250
   return config

@@ -36,24 +36,13 @@ def get_config(arg=None):
     clip=0.01,
     noise=0.1,
   )
-  config = config_utils.base_config()
-  config.family = "gan"
-  config.dataset = arg.dataset
-  config.num_steps = arg.steps
-  config.batch_size = arg.batch
+  config = config_utils.image_gan_config(arg)
   config.d_steps = arg.k
-  config.data.resolution = arg.resolution
-  config.data.channels = arg.channels
-  config.model.latent_dim = 100
   for role in ("generator", "discriminator"):
-    config.model[role].name = "dcgan"
-    config.model[role].width = arg.width
     config.model[role].kernel_size = 5
   config.d_weight_clip = arg.clip
   config.d_input_noise = arg.noise
   config.loss.name = "non_saturating"
   config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
   config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
-  config.checkpoint_every_steps = 500
-  config.sample_every_steps = 250
   return config

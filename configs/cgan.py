@@ -37,20 +37,9 @@ def get_config(arg=None):
     batch=64,
     classes=10,
   )
-  config = config_utils.base_config()
-  config.family = "gan"
-  config.dataset = arg.dataset
-  config.num_steps = arg.steps
-  config.batch_size = arg.batch
-  config.data.resolution = arg.resolution
-  config.data.channels = arg.channels
-  config.model.latent_dim = 100
+  config = config_utils.image_gan_config(arg, "dcgan" if arg.net == "conv" else None)
   config.model.num_classes = arg.classes
   if arg.net == "conv":
-    config.model.generator.name = "dcgan"
-    config.model.generator.width = arg.width
-    config.model.discriminator.name = "dcgan"
-    config.model.discriminator.width = arg.width
     config.model.discriminator.conditioning = "input"
     config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
     config.augment.translation_ratio = 1 / 16
@@ -70,6 +59,4 @@ def get_config(arg=None):
   config.loss.name = "non_saturating"
   config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
   config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
-  config.checkpoint_every_steps = 500
-  config.sample_every_steps = 250
   return config

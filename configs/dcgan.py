@@ -30,20 +30,8 @@ def get_config(arg=None):
   arg = config_utils.parse_arg(
     arg, dataset="digits", resolution=32, channels=1, kernel=4, width=16, steps=2000, batch=128
   )
-  config = config_utils.base_config()
-  config.family = "gan"
-  config.dataset = arg.dataset
-  config.num_steps = arg.steps
-  config.batch_size = arg.batch
-  config.data.resolution = arg.resolution
-  config.data.channels = arg.channels
-
-  config.model.latent_dim = 100
-  config.model.generator.name = "dcgan"
-  config.model.generator.width = arg.width  # ngf: channels of the last hidden layer.
+  config = config_utils.image_gan_config(arg)  # width: ngf = ndf.
   config.model.generator.kernel_size = arg.kernel
-  config.model.discriminator.name = "dcgan"
-  config.model.discriminator.width = arg.width  # ndf: channels of the first layer.
   config.model.discriminator.kernel_size = arg.kernel
 
   config.augment.policy = "translation"  # DiffAugment; see the module docstring.
@@ -53,6 +41,4 @@ def get_config(arg=None):
   config.loss.name = "non_saturating"  # The paper's (and every DCGAN code's) G loss.
   config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
   config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
-  config.checkpoint_every_steps = 500
-  config.sample_every_steps = 250
   return config

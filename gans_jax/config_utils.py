@@ -218,6 +218,31 @@ def base_config() -> ml_collections.ConfigDict:
   return config
 
 
+def image_gan_config(arg, network: str | None = "dcgan", family: str = "gan"):
+  """``base_config()`` filled in from an image config's variant arguments.
+
+  Sets the family, dataset, steps, batch size, resolution and channels from ``arg`` (fields
+  dataset, steps, batch, resolution, channels), z of 100 as in every image paper here, the
+  network ``network`` for G and D with ``arg.width``, and a checkpoint every 500 steps with a
+  sample grid every 250.
+  """
+  config = base_config()
+  config.family = family
+  config.dataset = arg.dataset
+  config.num_steps = arg.steps
+  config.batch_size = arg.batch
+  config.data.resolution = arg.resolution
+  config.data.channels = arg.channels
+  config.model.latent_dim = 100
+  if network:
+    for role in ("generator", "discriminator"):
+      config.model[role].name = network
+      config.model[role].width = arg.width
+  config.checkpoint_every_steps = 500
+  config.sample_every_steps = 250
+  return config
+
+
 def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_collections.ConfigDict:
   """An optimizer section: optax name, learning rate, and the optimizer's own arguments."""
   section = ml_collections.ConfigDict()
