@@ -253,9 +253,8 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
   overrides (``["d_weight_clip=0.0", ...]``) applied; an existing variant directory resumes.
   Each run's ``num_samples`` samples (latents of seed 0) are then measured with
   ``metrics.diversity`` and, on digits, by the run's own evaluation on as many samples (the
-  class histogram of the digits classifier). A last row
-  measures the real images the same way. The rows are also written to
-  ``workdir/comparison.json``.
+  class histogram of the digits classifier). A last row measures the real images the same way.
+  The rows are also written to ``workdir/comparison.json``.
 
   Returns:
     One dict per variant, then one for the real data: {"variant", "pairwise_distance",
@@ -279,7 +278,7 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
     result = train_and_evaluate(variant, workdir / name, log=log)
     images = sample(workdir / name, num_samples)["images"]
     row = {"variant": name, **diversity.diversity_report(images)}
-    tag = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
+    tag = evaluators.count_tag(num_samples)
     if f"digits_class_entropy{tag}" in result.eval_metrics:
       row["class_entropy_bits"] = result.eval_metrics[f"digits_class_entropy{tag}"]
       row["min_class_frac"] = result.eval_metrics[f"digits_min_class_frac{tag}"]
@@ -291,7 +290,8 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
   )
   row = {"variant": "real_data", **diversity.diversity_report(real)}
   if config.dataset == "digits":
-    row["class_entropy_bits"] = diversity.class_entropy(np.bincount(source.arrays[1], minlength=10))
+    labels = source.arrays[1]
+    row["class_entropy_bits"] = diversity.class_entropy(np.bincount(labels, minlength=10))
   rows.append(row)
   writers.write_atomically(workdir / "comparison.json", json.dumps(rows, indent=1).encode())
   return rows

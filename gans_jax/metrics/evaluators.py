@@ -18,6 +18,11 @@ from gans_jax.metrics import digits_classifier, diversity, frechet, modes2d
 Sampler = Callable[[jax.Array, np.ndarray], np.ndarray]
 
 
+def count_tag(count: int) -> str:
+  """How metric names state a sample count: "1k" for 1,000, "2500" for 2,500."""
+  return f"{count // 1000}k" if count % 1000 == 0 else str(count)
+
+
 def balanced_labels(num: int, num_classes: int) -> np.ndarray:
   """int32 [num]: 0, 1, ..., K-1, 0, 1, ... (all zeros when unconditional, K = 0)."""
   return (np.arange(num) % max(num_classes, 1)).astype(np.int32)
@@ -64,7 +69,7 @@ def digits_evaluator(
     conditional models add "digits_requested_class_frac{n}" (classified as the digit asked for)
     and "digits_requested_class_min{n}" (the same, for the worst digit).
   """
-  tag = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
+  tag = count_tag(num_samples)
 
   def evaluate(sampler: Sampler, key: jax.Array) -> dict:
     # Loaded here, not when the evaluator is built: on a fresh machine the classifier trains

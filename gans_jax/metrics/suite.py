@@ -29,7 +29,7 @@ import jax
 import numpy as np
 
 from gans_jax import metrics, writers
-from gans_jax.metrics import feature_scores, frechet
+from gans_jax.metrics import evaluators, feature_scores, frechet
 
 NAME_PATTERN = re.compile(r"^(fid|fd|is|kid|pr)(?:(\d+)(k?))?(?:_(inception|digits))?$")
 KID_SUBSETS = 100  # torch-fidelity's defaults (Binkowski et al. use 100 subsets of 1,000).
@@ -45,7 +45,7 @@ class MetricSpec:
 
   @property
   def tag(self) -> str:
-    return f"{self.count // 1000}k" if self.count % 1000 == 0 else str(self.count)
+    return evaluators.count_tag(self.count)
 
 
 def parse_metrics(text: str, default_count: int = 1000) -> list[MetricSpec]:
