@@ -35,6 +35,11 @@ def _widths(resolution: int, width: int) -> list[int]:
   return [width * 2**level for level in range(dcgan.num_upsamplings(resolution))]
 
 
+def _require_classes(num_classes: int) -> None:
+  if num_classes < 1:
+    raise ValueError("ArtGAN is class-conditional: set model.num_classes to K >= 1.")
+
+
 class Encoder(nn.Module):
   """Enc: images [B, R, R, C] -> features [B, 4, 4, width * R / 8]."""
 
@@ -113,8 +118,7 @@ class Generator(nn.Module):
   dtype: Any = jnp.float32
 
   def setup(self):
-    if self.num_classes < 1:
-      raise ValueError("ArtGAN is class-conditional: set model.num_classes to K >= 1.")
+    _require_classes(self.num_classes)
     top = _widths(self.output_shape[0], self.width)[-1]
     self.znet = ZNet(top, self.dtype)
     self.decoder = Decoder(tuple(self.output_shape), self.width, self.dtype)
@@ -141,8 +145,7 @@ class Discriminator(nn.Module):
   dtype: Any = jnp.float32
 
   def setup(self):
-    if self.num_classes < 1:
-      raise ValueError("ArtGAN is class-conditional: set model.num_classes to K >= 1.")
+    _require_classes(self.num_classes)
     self.encoder = Encoder(self.width, self.dtype)
     self.classifier = nn.Dense(self.num_classes + 1, kernel_init=dcgan.normal_init)
 

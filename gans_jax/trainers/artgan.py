@@ -81,11 +81,7 @@ def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, 
   classes = config.model.num_classes
   transform = gan.d_input_transform(config)
   keys = jax.random.split(key, 6)
-  batch = real.shape[0]
-  z = jax.random.normal(keys[0], (batch, config.model.latent_dim))
-  fake_labels = gan.random_labels(keys[1], batch, classes)
-  fake, _ = g.apply(z, labels=fake_labels, train=True)
-  fake = transform(jax.lax.stop_gradient(fake), keys[2])
+  fake, fake_labels = gan.generated_for_d(g, keys[:3], real.shape[0], config, transform)
   if config.artgan.real_noise:
     real = real + config.artgan.real_noise * jax.random.normal(keys[3], real.shape, real.dtype)
   real = transform(real, keys[4])
@@ -118,9 +114,7 @@ def _generator_update(g: ModelState, d: ModelState, real, key, *, config):
   classes = config.model.num_classes
   transform = gan.d_input_transform(config)
   z_key, label_key, transform_key = jax.random.split(key, 3)
-  batch = real.shape[0]
-  z = jax.random.normal(z_key, (batch, config.model.latent_dim))
-  labels = gan.random_labels(label_key, batch, classes)
+  z, labels = gan.sample_latents(z_key, label_key, real.shape[0], config)
 
   def loss_fn(params):
     fake, stats = g.apply(z, labels=labels, train=True, params=params)

@@ -134,15 +134,26 @@ def random_labels(key, batch: int, num_classes: int) -> jax.Array:
   return jax.random.randint(key, (batch,), 0, num_classes)
 
 
+def sample_latents(z_key, label_key, batch: int, config) -> tuple[jax.Array, jax.Array]:
+  """(z ~ N(0, I) [batch, latent], uniform class labels int32 [batch]) for G."""
+  z = jax.random.normal(z_key, (batch, config.model.latent_dim))
+  return z, random_labels(label_key, batch, config.model.num_classes)
+
+
+def generated_for_d(g: ModelState, keys, batch: int, config, transform):
+  """(G's samples as D's update sees them [batch, ...], their labels [batch]): drawn with
+  ``keys`` (z, labels, input transform), no gradient to G, through D's input transform. G's
+  running statistics are not updated (they change in G's own step only)."""
+  z, labels = sample_latents(keys[0], keys[1], batch, config)
+  fake, _ = g.apply(z, labels=labels, train=True)
+  return transform(jax.lax.stop_gradient(fake), keys[2]), labels
+
+
 def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, *, config):
   loss = get_adversarial_loss(config.loss.name)
   transform = d_input_transform(config)
   keys = jax.random.split(key, 8)
-  batch = real.shape[0]
-  z = jax.random.normal(keys[0], (batch, config.model.latent_dim))  # [B, latent]
-  fake_labels = random_labels(keys[1], batch, config.model.num_classes)
-  fake, _ = g.apply(z, labels=fake_labels, train=True)  # G's statistics: G's own step only.
-  fake = transform(jax.lax.stop_gradient(fake), keys[2])
+  fake, fake_labels = generated_for_d(g, keys[:3], real.shape[0], config, transform)
   real = transform(real, keys[3])
 
   def loss_fn(params):
@@ -186,12 +197,11 @@ def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, 
 
 
 def _generator_update(g: ModelState, d: ModelState, real, key, *, config):
-  batch_size = real.shape[0]  # G's loss is on generated samples alone.
   loss = get_adversarial_loss(config.loss.name)
   transform = d_input_transform(config)
   z_key, label_key, drop_key, transform_key = jax.random.split(key, 4)
-  z = jax.random.normal(z_key, (batch_size, config.model.latent_dim))
-  labels = random_labels(label_key, batch_size, config.model.num_classes)
+  # G's loss is on generated samples alone; the real batch gives only the batch size.
+  z, labels = sample_latents(z_key, label_key, real.shape[0], config)
 
   def loss_fn(params):
     fake, stats = g.apply(z, labels=labels, train=True, params=params)
