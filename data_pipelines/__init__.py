@@ -8,8 +8,10 @@ from data_pipelines.sources import (
   DATASETS,
   POINT_DATASETS,
   DatasetError,
+  PairSource,
   Source,
   build_source,
+  is_pairs,
   sample_shape,
 )
 
@@ -19,6 +21,20 @@ def batches(*args, **kwargs):
   from data_pipelines import pipeline
 
   return pipeline.batches(*args, **kwargs)
+
+
+def pair_batches(*args, **kwargs):
+  """See ``data_pipelines.pipeline.pair_batches`` (imported lazily: it loads TensorFlow)."""
+  from data_pipelines import pipeline
+
+  return pipeline.pair_batches(*args, **kwargs)
+
+
+def reference_pairs(*args, **kwargs):
+  """See ``data_pipelines.pipeline.reference_pairs`` (imported lazily: it loads TensorFlow)."""
+  from data_pipelines import pipeline
+
+  return pipeline.reference_pairs(*args, **kwargs)
 
 
 def reference_images(*args, **kwargs):
@@ -32,9 +48,13 @@ __all__ = [
   "DATASETS",
   "POINT_DATASETS",
   "DatasetError",
+  "PairSource",
   "Source",
   "batches",
   "build_source",
+  "is_pairs",
+  "pair_batches",
   "reference_images",
+  "reference_pairs",
   "sample_shape",
 ]

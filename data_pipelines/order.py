@@ -15,10 +15,15 @@ import functools
 import numpy as np
 
 
-@functools.lru_cache(maxsize=4)
-def epoch_permutation(seed: int, epoch: int, num_examples: int) -> np.ndarray:
-  """Permutation int64 [num_examples] of epoch ``epoch``; a pure function of its arguments."""
-  return np.random.default_rng([seed, epoch]).permutation(num_examples)
+@functools.lru_cache(maxsize=8)
+def epoch_permutation(seed: int, epoch: int, num_examples: int, stream: int = 0) -> np.ndarray:
+  """Permutation int64 [num_examples] of epoch ``epoch``; a pure function of its arguments.
+
+  ``stream`` > 0 gives independent orders over the same seed (the second domain of unpaired
+  data draws from stream 1).
+  """
+  entropy = [seed, epoch] if stream == 0 else [seed, epoch, stream]
+  return np.random.default_rng(entropy).permutation(num_examples)
 
 
 def example_indices(
@@ -29,8 +34,10 @@ def example_indices(
   seed: int,
   process_index: int = 0,
   process_count: int = 1,
+  stream: int = 0,
 ) -> np.ndarray:
-  """Example indices int64 [global_batch // process_count] of this process at ``step``."""
+  """Example indices int64 [global_batch // process_count] of this process at ``step`` (in the
+  order of ``stream``, see ``epoch_permutation``)."""
   if global_batch % process_count:
     raise ValueError(
       f"Global batch {global_batch} does not divide evenly over {process_count} processes."
@@ -41,5 +48,5 @@ def example_indices(
   indices = np.empty(local, np.int64)
   for epoch in np.unique(epochs):
     mask = epochs == epoch
-    indices[mask] = epoch_permutation(seed, int(epoch), num_examples)[offsets[mask]]
+    indices[mask] = epoch_permutation(seed, int(epoch), num_examples, stream)[offsets[mask]]
   return indices

@@ -13,7 +13,9 @@ import numpy as np
 import tensorflow as tf
 
 from data_pipelines import order
-from data_pipelines.sources import DatasetError, Source
+from data_pipelines.sources import DatasetError, PairSource, Source
+
+INPUT_NOISE_SEED = 20170000  # Fixes which pixels of which inputs are noise: part of the data.
 
 
 def to_model_range(images: tf.Tensor, resolution: int, channels: int) -> tf.Tensor:
@@ -165,3 +167,132 @@ def reference_images(
       chunks.append(to_model_range(tf.constant(image[None]), resolution, channels).numpy())
   images = np.concatenate(chunks)
   return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def replace_with_noise(
+  images: np.ndarray, indices: np.ndarray, pixel_fraction: float, image_fraction: float = 1.0
+) -> np.ndarray:
+  """Seed 000's corrupted semantic maps: in a fixed ``image_fraction`` of the examples, a fixed
+  ``pixel_fraction`` of the pixels replaced by uniform random colours.
+
+  Which examples, which pixels and which colours are pure functions of each example's index, so
+  every epoch (and every run) sees the same corrupted dataset.
+
+  Args:
+    images: uint8 [n, H, W, C].
+    indices: int [n], the examples' dataset indices.
+    pixel_fraction, image_fraction: in [0, 1].
+
+  Returns:
+    uint8 [n, H, W, C], a corrupted copy.
+  """
+  images = np.array(images)
+  for row, index in enumerate(indices):
+    rng = np.random.default_rng([INPUT_NOISE_SEED, int(index)])
+    if rng.uniform() >= image_fraction:
+      continue
+    mask = rng.uniform(size=images.shape[1:3]) < pixel_fraction
+    noise = rng.integers(0, 256, images.shape[1:], dtype=np.uint8)
+    images[row][mask] = noise[mask]
+  return images
+
+
+def _pair_indices(source: PairSource, global_batch, seed, start_step, process_index, count):
+  """Per step: (A indices, B indices) int64 [local]; the same ones when paired, independent
+  orders (streams 0 and 1) when not."""
+  order_of = lambda n, stream, step: order.example_indices(
+    step, global_batch=global_batch, num_examples=n, seed=seed, process_index=process_index,
+    process_count=count, stream=stream,
+  )  # fmt: skip
+
+  def generate():
+    step = start_step
+    while True:
+      a = order_of(source.num_a, 0, step)
+      yield a, (a if source.paired else order_of(source.num_b, 1, step))
+      step += 1
+
+  spec = tf.TensorSpec([global_batch // count], tf.int64)
+  return tf.data.Dataset.from_generator(generate, output_signature=(spec, spec))
+
+
+def pair_batches(
+  source: PairSource,
+  *,
+  global_batch: int,
+  seed: int,
+  start_step: int = 0,
+  resolution: int = 256,
+  channels: tuple[int, int] = (3, 3),
+  input_noise: tuple[float, float] = (0.0, 0.0),
+  process_index: int = 0,
+  process_count: int = 1,
+) -> Iterator[dict[str, np.ndarray]]:
+  """Batches of two-domain data for steps start_step, start_step + 1, ... (as ``batches``).
+
+  Args:
+    source: a PairSource.
+    global_batch, seed, start_step, process_index, process_count: as ``batches``.
+    resolution: the size images are resized to (the load size; training crops from it).
+    channels: (A channels, B channels).
+    input_noise: (pixel fraction, image fraction) of ``replace_with_noise`` on the A images,
+      applied at their native size before resizing; (0, 0) for none.
+
+  Yields:
+    {"a": float32 [local, R, R, C_a], "b": float32 [local, R, R, C_b]} in [-1, 1], local =
+    global_batch // process_count.
+  """
+  local = global_batch // process_count
+  indices = _pair_indices(source, global_batch, seed, start_step, process_index, process_count)
+  pixel_fraction, image_fraction = input_noise
+
+  def load_pair(index_a, index_b):
+    image_a, image_b = (_as_rgb(image) for image in source.get(int(index_a), int(index_b)))
+    if pixel_fraction:
+      image_a = replace_with_noise(image_a[None], [index_a], pixel_fraction, image_fraction)[0]
+    return image_a, image_b
+
+  def load(index_a, index_b):
+    image_a, image_b = tf.numpy_function(
+      load_pair, [index_a, index_b], (tf.uint8, tf.uint8), stateful=False
+    )
+    return tuple(
+      to_model_range(tf.ensure_shape(image, [None, None, 3])[None], resolution, c)[0]
+      for image, c in zip((image_a, image_b), channels, strict=True)
+    )
+
+  options = tf.data.Options()
+  options.deterministic = True
+  dataset = (
+    indices.unbatch()
+    .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    .batch(local)
+    .map(lambda a, b: {"a": a, "b": b})
+    .with_options(options)
+  )
+  return _translate_errors(dataset.prefetch(2).as_numpy_iterator())
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+  image = image[..., None] if image.ndim == 2 else image
+  return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image.astype(np.uint8)
+
+
+def reference_pairs(
+  source: PairSource, *, count: int, resolution: int, channels: tuple[int, int] = (3, 3)
+) -> tuple[np.ndarray, np.ndarray]:
+  """The first ``count`` A and B images of a split, resized to ``resolution``: float32
+  [n, R, R, C] in [-1, 1] each (for evaluation: no cropping, flipping or noise)."""
+  arrays = []
+  for domain, size in enumerate((source.num_a, source.num_b)):
+    pick = (lambda i: (i, 0)) if domain == 0 else (lambda i: (0, i))
+    images = [_as_rgb(source.get(*pick(i))[domain]) for i in range(min(count, size))]
+    arrays.append(
+      np.concatenate(
+        [
+          to_model_range(tf.constant(im[None]), resolution, channels[domain]).numpy()
+          for im in images
+        ]
+      )
+    )
+  return arrays[0], arrays[1]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from data_pipelines import embedded
+from data_pipelines import embedded, scenes
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
@@ -138,7 +138,125 @@ def tfds_source(name: str, split: str = "train", data_dir: str | None = None) ->
   return Source(f"tfds:{name}", "image", len(data), num_classes, get)
 
 
+@dataclasses.dataclass(frozen=True)
+class PairSource:
+  """Two image domains, A (a translation's inputs) and B (its outputs).
+
+  Attributes:
+    name: the name it was built from.
+    paired: True when A[i] and B[i] belong together (pix2pix); False for unpaired domains
+      (CycleGAN), whose sizes may differ.
+    num_a, num_b: example counts of the two domains (equal when paired).
+    get: (index_a, index_b) -> (image_a, image_b), uint8 [H, W, C] each; raises DatasetError
+      naming the file.
+    arrays: (images_a, images_b) when both sit in memory, else None.
+  """
+
+  name: str
+  paired: bool
+  num_a: int
+  num_b: int
+  get: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+  arrays: tuple[np.ndarray, np.ndarray] | None = None
+  kind: str = "pairs"
+
+
+def pairs_in_memory(name: str, images_a: np.ndarray, images_b: np.ndarray, paired: bool):
+  if paired and len(images_a) != len(images_b):
+    raise DatasetError(f"{name}: {len(images_a)} A images but {len(images_b)} B images.")
+  return PairSource(
+    name, paired, len(images_a), len(images_b), lambda i, j: (images_a[i], images_b[j]),
+    (images_a, images_b),
+  )  # fmt: skip
+
+
+SCENES_SIZE = 64  # Native size of the embedded scenes (pipelines resize to the model's).
+
+
+def scene_pairs(split: str) -> PairSource:
+  """The embedded scenes: semantic maps (A) and their summer renderings (B), paired."""
+  maps, renderings = scenes.scenes_split(split, SCENES_SIZE)
+  return pairs_in_memory("scenes", maps, renderings, paired=True)
+
+
+def scene_styles(split: str) -> PairSource:
+  """Unpaired: summer renderings of one half of the split's scenes (A), winter renderings of the
+  other half (B); no scene appears in both domains."""
+  _, summer = scenes.scenes_split(split, SCENES_SIZE, "summer")
+  _, winter = scenes.scenes_split(split, SCENES_SIZE, "winter")
+  half = len(summer) // 2
+  return pairs_in_memory("scenes_unpaired", summer[:half], winter[half:], paired=False)
+
+
+def _split_folder(root: pathlib.Path, split: str, skip_corrupt: bool) -> Source:
+  """The images of ``root/split`` (pix2pix's layout), or a clear error listing what is there."""
+  folder_path = root / split
+  if not folder_path.is_dir():
+    present = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    raise DatasetError(
+      f"No {split!r} split folder {folder_path}"
+      + (f"; {root} holds {present}" if root.is_dir() else f" ({root} does not exist)")
+    )
+  return folder(str(folder_path), skip_corrupt=skip_corrupt)
+
+
+def paired_folder(path: str, split: str = "train", skip_corrupt: bool = False) -> PairSource:
+  """pix2pix's aligned layout: ``path/{train,val,test}/*.jpg``, each file A|B side by side (A on
+  the left half, B on the right). The "test" split falls back to "val" when there is none."""
+  root = pathlib.Path(path)
+  if split == "test" and not (root / "test").is_dir() and (root / "val").is_dir():
+    split = "val"
+  images = _split_folder(root, split, skip_corrupt)
+
+  def get(index: int, _: int) -> tuple[np.ndarray, np.ndarray]:
+    image = images.get(index)[0]
+    if image.shape[1] % 2:
+      raise DatasetError(
+        f"Paired image #{index} of {root / split} is {image.shape[1]} pixels wide; A|B halves "
+        "need an even width."
+      )
+    half = image.shape[1] // 2
+    return image[:, :half], image[:, half:]
+
+  return PairSource(f"paired:{root}", True, images.num_examples, images.num_examples, get)
+
+
+def unpaired_folders(spec: str, split: str = "train", skip_corrupt: bool = False) -> PairSource:
+  """CycleGAN's layout: ``root`` with ``trainA/ trainB/ testA/ testB/``; or two folders
+  ``dirA,dirB``, used as they are for every split."""
+  parts = spec.split(",")
+  if len(parts) == 2:
+    a, b = (folder(p, skip_corrupt=skip_corrupt) for p in parts)
+  elif len(parts) == 1:
+    root = pathlib.Path(parts[0])
+    a, b = (_split_folder(root, f"{split}{domain}", skip_corrupt) for domain in "AB")
+  else:
+    raise DatasetError(f"unpaired: takes one root or two folders (A,B), got {spec!r}.")
+  return PairSource(
+    f"unpaired:{spec}", False, a.num_examples, b.num_examples,
+    lambda i, j: (a.get(i)[0], b.get(j)[0]),
+  )  # fmt: skip
+
+
+def tfds_unpaired(name: str, split: str = "train") -> PairSource:
+  """A TFDS dataset with ``<split>A`` and ``<split>B`` splits, e.g. ``cycle_gan/horse2zebra``."""
+  a, b = (tfds_source(name, split=f"{split}{domain}") for domain in "AB")
+  return PairSource(
+    f"tfds:{name}", False, a.num_examples, b.num_examples, lambda i, j: (a.get(i)[0], b.get(j)[0])
+  )
+
+
 POINT_DATASETS = ("ring8", "grid25")
+PAIR_DATASETS = ("scenes", "scenes_unpaired")
+
+
+def is_pairs(dataset: str) -> bool:
+  """Whether a dataset name gives two image domains (image-to-image translation)."""
+  return (
+    dataset in PAIR_DATASETS
+    or dataset.split(":")[0] in ("paired", "unpaired")
+    or (dataset.startswith("tfds:cycle_gan"))
+  )
 
 
 def sample_shape(dataset: str, resolution: int, channels: int) -> tuple[int, ...]:
@@ -150,13 +268,20 @@ DATASETS = {
   "digits": "scikit-learn's 1,797 real 8x8 digit scans (embedded, 10 classes)",
   "ring8": "8 Gaussians on a circle of radius 2, sigma 0.02 (2-D points)",
   "grid25": "25 Gaussians on a 5x5 grid, spacing 2, sigma 0.05 (2-D points)",
-  "tfds:<name>[/<config>]": "a TensorFlow Datasets dataset, e.g. tfds:mnist, tfds:cifar10",
+  "tfds:<name>[/<config>]": "a TensorFlow Datasets dataset, e.g. tfds:mnist, tfds:cifar10; "
+  "tfds:cycle_gan/<pair> gives its two unpaired domains",
   "folder:<path>": "image files under path; class subfolders give labels",
+  "scenes": "400 + 100 procedural landscapes: semantic maps (A) paired with renderings (B)",
+  "scenes_unpaired": "summer (A) and winter (B) renderings of disjoint procedural landscapes",
+  "paired:<path>": "pix2pix layout: path/{train,val,test}/ files holding A|B side by side",
+  "unpaired:<root>|<dirA>,<dirB>": "CycleGAN layout: root/{train,test}{A,B}/, or two folders",
 }
 
 
-def build_source(name: str, *, split: str = "train", skip_corrupt: bool = False) -> Source:
-  """Builds the source named ``name`` (see ``DATASETS``).
+def build_source(
+  name: str, *, split: str = "train", skip_corrupt: bool = False
+) -> Source | PairSource:
+  """Builds the source named ``name`` (see ``DATASETS``): a PairSource for two-domain data.
 
   Raises:
     DatasetError: for an unknown name (listing the known ones) or unreadable data.
@@ -165,10 +290,20 @@ def build_source(name: str, *, split: str = "train", skip_corrupt: bool = False)
     return digits(split)
   if name in POINT_DATASETS:
     return points(name)
+  if name == "scenes":
+    return scene_pairs(split)
+  if name == "scenes_unpaired":
+    return scene_styles(split)
   prefix, sep, rest = name.partition(":")
   if sep and prefix == "tfds" and rest:
+    if rest.startswith("cycle_gan"):
+      return tfds_unpaired(rest, split=split)
     return tfds_source(rest, split=split)
   if sep and prefix == "folder" and rest:
     return folder(rest, skip_corrupt=skip_corrupt)
+  if sep and prefix == "paired" and rest:
+    return paired_folder(rest, split=split, skip_corrupt=skip_corrupt)
+  if sep and prefix == "unpaired" and rest:
+    return unpaired_folders(rest, split=split, skip_corrupt=skip_corrupt)
   known = "; ".join(f"{key} ({text})" for key, text in DATASETS.items())
   raise DatasetError(f"Unknown dataset {name!r}. Known datasets: {known}")

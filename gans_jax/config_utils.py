@@ -243,6 +243,34 @@ def image_gan_config(arg, network: str | None = "dcgan", family: str = "gan"):
   return config
 
 
+def translation_config(family: str, dataset: str, steps: int, batch: int, resolution: int):
+  """``base_config()`` with the fields of the image-to-image families (pix2pix, CycleGAN).
+
+  Adam(2e-4, beta1 0.5) for G and D, constant for the first half of the steps and then falling
+  linearly to 0 (Isola et al. 2017 and Zhu et al. 2017: 100 + 100 epochs); RGB in and out; load
+  size = resolution * 286 / 256 (the papers' random-jitter ratio); mirroring on.
+  """
+  config = base_config()
+  config.family = family
+  config.dataset = dataset
+  config.num_steps = steps
+  config.batch_size = batch
+  config.data.resolution = resolution  # The training crop and the evaluation size.
+  config.data.load_size = round(resolution * 286 / 256)  # Resize to this, then crop.
+  config.data.flip = True  # Random left-right mirroring in training.
+  config.data.channels = 3  # Output (domain B) channels.
+  config.data.input_channels = 3  # Input (domain A) channels.
+  config.model.latent_dim = 0  # No z: the inputs (and dropout) are the only sources.
+  half = steps // 2
+  for role in ("g", "d"):
+    config.optim[role] = optimizer_config(
+      "adam", 2e-4, b1=0.5, lr_constant_steps=half, lr_linear_decay_steps=steps - half
+    )
+  config.eval_num_samples = 100  # Held-out inputs translated by the end-of-run evaluation.
+  config.num_grid_samples = 8  # Rows of the input | output | target grids.
+  return config
+
+
 def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_collections.ConfigDict:
   """An optimizer section: optax name, learning rate, and the optimizer's own arguments."""
   section = ml_collections.ConfigDict()
@@ -254,6 +282,10 @@ def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_col
   # Exponential learning-rate decay: times lr_decay_rate every lr_decay_steps updates (1: off).
   section.lr_decay_rate = kwargs.pop("lr_decay_rate", 1.0)
   section.lr_decay_steps = kwargs.pop("lr_decay_steps", 0)
+  # Linear decay (pix2pix / CycleGAN): constant for lr_constant_steps updates, then linearly to
+  # 0 over lr_linear_decay_steps more (0: off).
+  section.lr_constant_steps = kwargs.pop("lr_constant_steps", 0)
+  section.lr_linear_decay_steps = kwargs.pop("lr_linear_decay_steps", 0)
   if kwargs:
     raise ConfigError(f"Unknown optimizer arguments: {sorted(kwargs)}")
   return section

@@ -25,19 +25,67 @@ def sample_shape(config) -> tuple[int, ...]:
 
 
 def make_evaluator(config):
-  """The run's evaluator: the dataset's own (below) plus ``config.eval.metrics``; or None."""
+  """The run's evaluator, (state, key) -> metrics: the dataset's own (below) plus
+  ``config.eval.metrics``; for image-to-image families, ``translation_evaluator``; or None."""
+  if trainers.get_family(config.family).translates:
+    return translation_evaluator(config)
   own = dataset_evaluator(config)
   named = make_metric_suite(config, config.eval.metrics) if config.eval.metrics else None
-  if named is None:
-    return own
+  if own is None and named is None:
+    return None
 
-  def evaluate(sampler, key):
+  def evaluate(state, key):
+    sampler = _sampler(config, state)
     result = own(sampler, key) if own is not None else {}
-    # fold_in: the named metrics draw their own samples, on a key of their own.
-    result.update(named(sampler, jax.random.fold_in(key, 1)))
+    if named is not None:
+      # fold_in: the named metrics draw their own samples, on a key of their own.
+      result.update(named(sampler, jax.random.fold_in(key, 1)))
     return result
 
   return evaluate
+
+
+def translation_evaluator(config):
+  """Held-out evaluation of an image-to-image model: the first ``eval_num_samples`` test pairs,
+  judged against their targets (paired data) or by cycle reconstruction (unpaired data, both
+  directions); see ``metrics.translation``."""
+  from gans_jax.metrics import translation
+
+  source = data_pipelines.build_source(config.dataset, split="test")
+  inputs, targets = data_pipelines.reference_pairs(
+    source, count=config.eval_num_samples, resolution=config.data.resolution,
+    channels=(config.data.input_channels, config.data.channels),
+  )  # fmt: skip
+  family = trainers.get_family(config.family)
+  if source.paired:
+    return translation.paired_evaluator(jax.jit(family.generate), inputs, targets)
+  if family.generate_backward is None:
+    raise ValueError(f"{config.family} cannot translate back, so it cannot use unpaired data.")
+  forward, backward = jax.jit(family.generate), jax.jit(family.generate_backward)
+  return translation.cycle_evaluator(forward, backward, inputs, targets)
+
+
+def translation_grid(config):
+  """state -> rows of [held-out input | output | target] (paired data) or [input | G(input) |
+  F(G(input))] (unpaired), ``num_grid_samples`` of them, for the periodic sample PNGs."""
+  from gans_jax.metrics import translation
+
+  source = data_pipelines.build_source(config.dataset, split="test")
+  inputs, targets = data_pipelines.reference_pairs(
+    source, count=config.num_grid_samples, resolution=config.data.resolution,
+    channels=(config.data.input_channels, config.data.channels),
+  )  # fmt: skip
+  family = trainers.get_family(config.family)
+  forward = jax.jit(family.generate)
+  backward = None if source.paired else jax.jit(family.generate_backward)
+  key = loop.root_keys(config.seed)[1]
+
+  def render(state):
+    outputs = np.asarray(forward(state, inputs, key))
+    last = targets[: len(outputs)] if backward is None else backward(state, outputs, key)
+    return translation.comparison_strip(inputs, outputs, np.asarray(last))
+
+  return render
 
 
 def make_metric_suite(config, metrics: str, inception_weights: str | None = None):
@@ -118,6 +166,13 @@ def check_classes(config, source) -> None:
 def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=print):
   """Trains ``config`` in ``workdir`` (resuming if it holds a run) and evaluates at the end."""
   source = data_pipelines.build_source(config.dataset, skip_corrupt=config.data.skip_corrupt)
+  if source.kind == "pairs":
+    return _train_translation(config, workdir, source, stop_after=stop_after, log=log)
+  if trainers.get_family(config.family).translates:
+    raise ValueError(
+      f"{config.family} translates images and needs two-domain data (e.g. scenes, "
+      f"paired:/path, unpaired:/path), not {config.dataset!r}."
+    )
   check_classes(config, source)
 
   def batches_from(start_step: int):
@@ -142,6 +197,40 @@ def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=pr
     sample_shape=sample_shape(config),
     evaluate=make_evaluator(config),
     plot_centers=centers,
+    stop_after=stop_after,
+    log=log,
+  )
+
+
+def _train_translation(config, workdir, source, *, stop_after, log):
+  """train_and_evaluate for two-domain data and an image-to-image family."""
+  if not trainers.get_family(config.family).translates:
+    raise ValueError(
+      f"{config.dataset!r} holds two image domains, for image-to-image families (pix2pix, "
+      f"cyclegan), not {config.family!r}."
+    )
+  noise = (config.data.get("input_noise_fraction", 0.0), config.data.get("input_noise_images", 1.0))
+
+  def batches_from(start_step: int):
+    return data_pipelines.pair_batches(
+      source,
+      global_batch=config.batch_size,
+      seed=config.seed,
+      start_step=start_step,
+      resolution=config.data.load_size,
+      channels=(config.data.input_channels, config.data.channels),
+      input_noise=noise,
+      process_index=jax.process_index(),
+      process_count=jax.process_count(),
+    )
+
+  return loop.train(
+    config,
+    workdir,
+    batches_from=batches_from,
+    sample_shape=sample_shape(config),
+    evaluate=make_evaluator(config),
+    render_grid=translation_grid(config),
     stop_after=stop_after,
     log=log,
   )
@@ -226,14 +315,15 @@ def evaluate(workdir, metrics: str | None = None, inception_weights: str | None 
   """
   config, state = load_run(workdir)
   if metrics:
-    evaluator = make_metric_suite(config, metrics, inception_weights)
+    suite_evaluator = make_metric_suite(config, metrics, inception_weights)
+    evaluator = lambda state, key: suite_evaluator(_sampler(config, state), key)
   else:
     evaluator = make_evaluator(config)
   if evaluator is None:
     raise ValueError(
       f"No built-in evaluator for dataset {config.dataset!r}; name metrics, e.g. --metrics fid10k."
     )
-  result = evaluator(_sampler(config, state), loop.root_keys(config.seed)[2])
+  result = evaluator(state, loop.root_keys(config.seed)[2])
   writer = writers.MetricWriter(workdir)
   writer.write(int(state.step), "eval", result)
   writer.close()
@@ -315,13 +405,27 @@ def _cell(value) -> str:
 
 def describe(config) -> dict:
   """Parameter counts and G's output shape for a config, without data or training."""
-  state = loop.initial_state(config, sample_shape(config))
-  count = lambda tree: int(sum(np.size(x) for x in jax.tree.leaves(tree)))
-  z = np.zeros((1, config.model.latent_dim), np.float32)
-  labels = np.zeros((1,), np.int32)
-  output = jax.eval_shape(trainers.get_family(config.family).generate, state, z, labels)
+  shape = sample_shape(config)
+  family = trainers.get_family(config.family)
+  state = jax.eval_shape(lambda: loop.initial_state(config, shape))  # No memory, no FLOPs.
+  if family.translates:
+    inputs = jax.ShapeDtypeStruct((1, *shape[:2], config.data.input_channels), np.float32)
+    output = jax.eval_shape(family.generate, state, inputs, jax.random.PRNGKey(0))
+  else:
+    z = np.zeros((1, config.model.latent_dim), np.float32)
+    output = jax.eval_shape(family.generate, state, z, np.zeros((1,), np.int32))
   return {
-    "generator_params": count(state.g.params),
-    "discriminator_params": count(state.d.params),
+    **_parameter_counts("generator", state.g.params),
+    **_parameter_counts("discriminator", state.d.params),
     "generator_output_shape": list(output.shape[1:]),
   }
+
+
+def _parameter_counts(role: str, params) -> dict:
+  """{"<role>_params": n}; for a pair of networks (CycleGAN's ``TwoWay``), the count of each,
+  {"<role>_params": n_a, "<role>_params_b": n_b} (n_a for the A network), and the total."""
+  count = lambda tree: int(sum(np.prod(x.shape) for x in jax.tree.leaves(tree)))
+  if set(params) == {"a_net", "b_net"}:
+    n_a, n_b = count(params["a_net"]), count(params["b_net"])
+    return {f"{role}_params": n_a, f"{role}_params_b": n_b, f"{role}_params_total": n_a + n_b}
+  return {f"{role}_params": count(params)}

@@ -9,7 +9,6 @@ pure function of (seed, step), the resumed run reaches bitwise-identical paramet
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import pathlib
 import time
@@ -92,7 +91,8 @@ def train(
   *,
   batches_from: Callable[[int], Iterator[dict]],
   sample_shape: Sequence[int],
-  evaluate: Callable[[Callable[[jax.Array], np.ndarray], jax.Array], dict] | None = None,
+  evaluate: Callable[[GANState, jax.Array], dict] | None = None,
+  render_grid: Callable[[GANState], np.ndarray] | None = None,
   plot_centers: np.ndarray | None = None,
   stop_after: int | None = None,
   log: Callable[[str], None] = print,
@@ -105,9 +105,11 @@ def train(
     batches_from: start_step -> iterator of this process's batches, {"x", "label"} numpy arrays
       of batch_size * d_steps / process_count examples, starting at that step.
     sample_shape: shape of one sample, e.g. (32, 32, 1) or (2,).
-    evaluate: (sampler (z, labels) -> samples, noise key) -> metrics, run at the end and every
+    evaluate: (state, noise key) -> metrics, run at the end and every
       ``config.eval.every_steps`` steps (the same noise key each time, so evaluations along a run
       compare the same latents); None for none.
+    render_grid: state -> what the periodic sample PNGs show (images [N, H, W, C] or points
+      [N, 2]); default ``latent_grid(config, sample_shape)``.
     plot_centers: mode centers drawn in 2-D sample plots.
     stop_after: stop (after checkpointing) once this step is reached, as if interrupted.
     log: where progress lines go (only process 0 logs).
@@ -142,14 +144,7 @@ def train(
     out_shardings=parallel.replicated(mesh),
     donate_argnums=0,
   )
-  generate = jax.jit(family.generate)
-  latent = config.model.latent_dim
-  # 2-D data: a scatter plot of many points says more than a grid's worth.
-  num_grid = 1000 if len(sample_shape) == 1 else config.num_grid_samples
-  if config.model.num_classes and len(sample_shape) > 1:
-    num_grid = config.model.num_classes**2  # A K x K grid: row r shows class r.
-  grid_z = jax.random.normal(root_keys(config.seed)[1], (num_grid, latent))
-  grid_labels = grid_class_labels(num_grid, config.model.num_classes)
+  render_grid = render_grid or latent_grid(config, sample_shape)
 
   writer = writers.MetricWriter(workdir)
   progress = writers.Progress(config.num_steps, images_per_step, start_step)
@@ -169,15 +164,14 @@ def train(
       writer.write(step, "train", metrics)
       log(progress.report(step, metrics))
     if step % config.sample_every_steps == 0 or step == end_step:
-      samples = np.asarray(generate(state, grid_z, grid_labels))
+      samples = render_grid(state)
       if jax.process_index() == 0:
         visualize.save_samples(workdir / f"samples_{step:06d}.png", samples, plot_centers)
     every = config.eval.every_steps
     if evaluate is not None and every and step % every == 0 and step < config.num_steps:
       # Periodic evaluation (the final step's evaluation comes after the loop).
       if jax.process_index() == 0:
-        sampler = functools.partial(_sample, generate, state)
-        periodic = evaluate(sampler, root_keys(config.seed)[2])
+        periodic = evaluate(state, root_keys(config.seed)[2])
         writer.write(step, "eval", periodic)
         log(f"step {step} eval: " + _format_metrics(periodic))
     if step % config.checkpoint_every_steps == 0 or step == end_step:
@@ -195,16 +189,24 @@ def train(
   if step >= config.num_steps and jax.process_index() == 0:
     visualize.save_loss_curves(workdir / "loss_curves.png", writers.read_metrics(workdir))
     if evaluate is not None:
-      sampler = functools.partial(_sample, generate, state)
-      eval_metrics = evaluate(sampler, root_keys(config.seed)[2])
+      eval_metrics = evaluate(state, root_keys(config.seed)[2])
       writer.write(step, "eval", eval_metrics)
   writer.close()
   log(_summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics))
   return RunResult(state, workdir, eval_metrics, metrics)
 
 
-def _sample(generate, state, z, labels) -> np.ndarray:
-  return np.asarray(generate(state, z, labels))
+def latent_grid(config, sample_shape: Sequence[int]) -> Callable[[GANState], np.ndarray]:
+  """state -> samples of G on fixed latents (from the seed's grid key): ``num_grid_samples``
+  images, a K x K grid with row r of class r for a conditional model, or 1,000 2-D points (a
+  scatter plot of many says more than a grid's worth)."""
+  num_grid = 1000 if len(sample_shape) == 1 else config.num_grid_samples
+  if config.model.num_classes and len(sample_shape) > 1:
+    num_grid = config.model.num_classes**2
+  grid_z = jax.random.normal(root_keys(config.seed)[1], (num_grid, config.model.latent_dim))
+  grid_labels = grid_class_labels(num_grid, config.model.num_classes)
+  generate = jax.jit(trainers.get_family(config.family).generate)
+  return lambda state: np.asarray(generate(state, grid_z, grid_labels))
 
 
 def grid_class_labels(num: int, num_classes: int) -> np.ndarray:

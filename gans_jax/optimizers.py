@@ -12,13 +12,24 @@ OPTIMIZERS = {
 
 
 def learning_rate(section) -> optax.Schedule | float:
-  """The section's learning rate: constant, or multiplied by ``lr_decay_rate`` every
-  ``lr_decay_steps`` updates of this optimizer, continuously (ArtGAN's exponential decay).
+  """The section's learning rate: constant; or multiplied by ``lr_decay_rate`` every
+  ``lr_decay_steps`` updates of this optimizer, continuously (ArtGAN's exponential decay); or
+  constant for ``lr_constant_steps`` updates, then falling linearly to 0 over
+  ``lr_linear_decay_steps`` (pix2pix and CycleGAN's "linear" policy, per update instead of per
+  epoch).
 
   Raises:
-    ValueError: for a decay rate outside (0, 1] or a decaying rate without a positive period.
+    ValueError: for a decay rate outside (0, 1], a decaying rate without a positive period, or
+      both decays at once.
   """
+  linear_steps = section.get("lr_linear_decay_steps", 0)
   rate = section.get("lr_decay_rate", 1.0)
+  if linear_steps:
+    if rate != 1.0:
+      raise ValueError("Choose one decay: lr_decay_rate (exponential) or lr_linear_decay_steps.")
+    return optax.linear_schedule(
+      section.learning_rate, 0.0, linear_steps, transition_begin=section.lr_constant_steps
+    )
   if not 0.0 < rate <= 1.0:
     raise ValueError(f"lr_decay_rate must be in (0, 1], got {rate}.")
   if rate == 1.0:

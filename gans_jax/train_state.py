@@ -6,7 +6,10 @@ from typing import Any
 
 import flax.struct
 import jax
+import jax.numpy as jnp
 from flax.training import train_state
+
+from gans_jax import optimizers
 
 
 class ModelState(train_state.TrainState):
@@ -30,6 +33,17 @@ class ModelState(train_state.TrainState):
       variables, inputs, train=True, rngs=rngs, mutable=["batch_stats"], **kwargs
     )
     return outputs, updates["batch_stats"]
+
+
+def model_state(apply_fn, variables: dict, optim_section) -> ModelState:
+  """A network's ModelState: its initial ``variables`` ({"params", maybe "batch_stats"}) and the
+  optimizer of the config section ``optim_section``."""
+  return ModelState.create(
+    apply_fn=apply_fn,
+    params=variables["params"],
+    tx=optimizers.build_optimizer(optim_section),
+    batch_stats=variables.get("batch_stats"),
+  ).replace(step=jnp.zeros((), jnp.int32))  # An array, not TrainState's Python 0: one trace.
 
 
 class GANState(flax.struct.PyTreeNode):

@@ -56,6 +56,33 @@ def least_squares_generator(fake: Array) -> Array:
   return 0.5 * jnp.mean((fake - 1.0) ** 2)
 
 
+def target_loss(outputs: Array, target_is_real: bool, name: str) -> Array:
+  """One side of an adversarial loss the way pix2pix and CycleGAN write it (their reference
+  code's ``GANLoss``): D's outputs [B, ...] (patch logits) against a constant target, averaged
+  over every element.
+
+  - "non_saturating" ("vanilla"): binary cross-entropy with logits against 1 (real) or 0 (fake);
+  - "least_squares" ("lsgan"): squared error against 1 or 0 (Mao et al. 2017), no 1/2 factor;
+  - "wasserstein": -mean (real) or mean (fake).
+
+  D minimises the real and the fake side, G the real side on its outputs; pix2pix and CycleGAN
+  halve D's sum (Isola et al. 2017, Sec. 3.3).
+
+  Raises:
+    ValueError: for another name.
+  """
+  sign = 1.0 if target_is_real else -1.0
+  if name == "non_saturating":
+    return jnp.mean(jax.nn.softplus(-sign * outputs))
+  if name == "least_squares":
+    return jnp.mean((outputs - (1.0 if target_is_real else 0.0)) ** 2)
+  if name == "wasserstein":
+    return -sign * jnp.mean(outputs)
+  raise ValueError(
+    f"Unknown loss {name!r} for a target loss; known: non_saturating, least_squares, wasserstein."
+  )
+
+
 @dataclasses.dataclass(frozen=True)
 class AdversarialLoss:
   """A named pair: ``discriminator(real, fake)`` and ``generator(fake)``, both minimised."""

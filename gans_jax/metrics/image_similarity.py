@@ -164,6 +164,17 @@ def l1(images: jax.Array, targets: jax.Array) -> jax.Array:
   return jnp.mean(jnp.abs(jnp.asarray(images, jnp.float32) - targets), axis=(1, 2, 3))
 
 
+def laplacian_energy(images: np.ndarray) -> np.ndarray:
+  """Mean absolute 4-neighbour Laplacian per image [B] of [B, H, W, C] (interior pixels): how
+  much fine detail an image has. Blurry outputs score well below their targets."""
+  images = np.asarray(images, np.float64)
+  centre = images[:, 1:-1, 1:-1]
+  laplacian = (
+    images[:, :-2, 1:-1] + images[:, 2:, 1:-1] + images[:, 1:-1, :-2] + images[:, 1:-1, 2:]
+  ) - 4 * centre
+  return np.abs(laplacian).mean(axis=(1, 2, 3))
+
+
 def rgb_distance_report(generated: np.ndarray, targets: np.ndarray) -> dict:
   """Seed 000's per-pixel colour report for paired models, each pixel's RGB a 3-vector.
 

@@ -3,6 +3,8 @@
 Every generator maps (z [B, latent], labels int [B]) to samples [B, *output_shape]; every
 discriminator maps (samples, labels) to logits (or critic scores) [B], or with an auxiliary class
 head to (logits [B], class logits [B, K]). Unconditional networks (num_classes = 0) ignore labels.
+Image-to-image networks (unet, resnet, patchgan) map images to images, or to patch logits
+[B, H', W'].
 """
 
 from __future__ import annotations
@@ -12,13 +14,20 @@ from collections.abc import Sequence
 
 import flax.linen as nn
 
-from gans_jax.models import artgan, dcgan, mlp
+from gans_jax.models import artgan, cyclegan, dcgan, mlp, pix2pix
 
-GENERATORS = {"mlp": mlp.Generator, "dcgan": dcgan.Generator, "artgan": artgan.Generator}
+GENERATORS = {
+  "mlp": mlp.Generator,
+  "dcgan": dcgan.Generator,
+  "artgan": artgan.Generator,
+  "unet": pix2pix.UNetGenerator,
+  "resnet": cyclegan.ResnetGenerator,
+}
 DISCRIMINATORS = {
   "mlp": mlp.Discriminator,
   "dcgan": dcgan.Discriminator,
   "artgan": artgan.Discriminator,
+  "patchgan": pix2pix.PatchDiscriminator,
 }
 
 

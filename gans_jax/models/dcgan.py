@@ -44,7 +44,7 @@ def num_upsamplings(resolution: int) -> int:
   return int(math.log2(resolution // 4))
 
 
-def batchnorm(train: bool, dtype):
+def batchnorm(train: bool, dtype, name: str | None = None):
   """BatchNorm with PyTorch's defaults and DCGAN's N(1, 0.02) scales."""
   # PyTorch's BatchNorm2d: eps 1e-5, running-average momentum 0.1 (flax: 0.9).
   return nn.BatchNorm(
@@ -53,6 +53,7 @@ def batchnorm(train: bool, dtype):
     epsilon=1e-5,
     scale_init=_batchnorm_scale_init,
     dtype=dtype,
+    name=name,
   )
 
 

@@ -9,6 +9,10 @@ A family is a module-level ``Family`` of three pure functions:
   ``fold_in(state.key, state.step)``; metrics are float32 scalars.
 - ``generate(state, z, labels) -> samples``: inference-mode samples for grids and evaluation.
 
+Image-to-image families (``translates=True``; pix2pix, CycleGAN) differ in two places: batches
+are {"a": inputs, "b": outputs} at the load size (see ``trainers.translation``), and
+``generate(state, inputs [N, R, R, C_a], key) -> outputs [N, R, R, C_b]``.
+
 ``FAMILIES`` maps ``config.family`` to its Family.
 """
 
@@ -17,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from gans_jax.trainers import artgan, gan
+from gans_jax.trainers import artgan, cyclegan, gan, pix2pix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,11 +29,21 @@ class Family:
   init_state: Callable
   train_step: Callable
   generate: Callable
+  translates: bool = False  # Image-to-image: generate(state, inputs, key) -> outputs.
+  generate_backward: Callable | None = None  # Unpaired families: outputs -> inputs.
 
 
 FAMILIES = {
   "gan": Family(gan.init_state, gan.train_step, gan.generate),
   "artgan": Family(artgan.init_state, artgan.train_step, artgan.generate),
+  "pix2pix": Family(pix2pix.init_state, pix2pix.train_step, pix2pix.generate, translates=True),
+  "cyclegan": Family(
+    cyclegan.init_state,
+    cyclegan.train_step,
+    cyclegan.generate,
+    translates=True,
+    generate_backward=cyclegan.generate_b_to_a,
+  ),
 }
 
 

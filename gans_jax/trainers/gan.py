@@ -26,9 +26,9 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from gans_jax import augment, ema, models, optimizers
+from gans_jax import augment, ema, models
 from gans_jax.losses import get_adversarial_loss
-from gans_jax.train_state import GANState, ModelState
+from gans_jax.train_state import GANState, ModelState, model_state
 
 
 def build_networks(config: ml_collections.ConfigDict, sample_shape: Sequence[int]):
@@ -60,19 +60,11 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
     {"params": d_key}, jnp.zeros((init_batch, *sample_shape)), labels=labels, train=False
   )
 
-  def model_state(module, variables, optim_section):
-    return ModelState.create(
-      apply_fn=module.apply,
-      params=variables["params"],
-      tx=optimizers.build_optimizer(optim_section),
-      batch_stats=variables.get("batch_stats"),
-    ).replace(step=jnp.zeros((), jnp.int32))  # An array, not TrainState's Python 0: one trace.
-
   return GANState(
     step=jnp.zeros((), jnp.int32),
     key=train_key,
-    g=model_state(generator, g_vars, config.optim.g),
-    d=model_state(discriminator, d_vars, config.optim.d),
+    g=model_state(generator.apply, g_vars, config.optim.g),
+    d=model_state(discriminator.apply, d_vars, config.optim.d),
     g_ema=jax.tree.map(jnp.copy, g_vars["params"]) if config.ema_decay > 0 else None,
   )
 

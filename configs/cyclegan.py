@@ -1,0 +1,53 @@
+r"""CycleGAN (Zhu, Park, Isola & Efros 2017): two ResNet generators, two PatchGANs, cycle loss.
+
+The reference code's defaults (junyanz/pytorch-CycleGAN-and-pix2pix, ``--model cycle_gan``):
+``resnet_9blocks`` generators with InstanceNorm and no dropout, ``basic`` PatchGAN
+discriminators with InstanceNorm, least-squares GAN loss, lambda_A = lambda_B = 10, identity
+weight 0.5, a 50-image history per discriminator, Adam(2e-4, beta1 0.5), batch 1, resize to 286
+and random crop to 256 with mirroring, 100 epochs at a constant rate then 100 of linear decay.
+
+Datasets:
+  * scenes_unpaired (default): the embedded landscapes, summer renderings (A) <-> winter
+    renderings of other scenes (B), 64x64 (load size 72), 6 residual blocks, ngf = ndf = 32;
+  * horse2zebra (``tfds:cycle_gan/horse2zebra``), the paper's 256x256 setting; any
+    ``tfds:cycle_gan/<pair>`` or ``unpaired:/root`` (trainA/ trainB/ testA/ testB/) works too.
+
+  gans-jax train --config configs/cyclegan.py
+  gans-jax describe --config configs/cyclegan.py:dataset=horse2zebra   # G 11,378,179; D 2,764,737
+  gans-jax train --config configs/cyclegan.py:dataset=horse2zebra
+
+Variant arguments: dataset, steps, batch, width (ngf = ndf), blocks (residual blocks).
+"""
+
+from gans_jax import config_utils
+
+# name -> (source, steps per epoch = the larger domain's training images, as the reference).
+PAPER_DATASETS = {"horse2zebra": ("tfds:cycle_gan/horse2zebra", 1334)}
+
+
+def get_config(arg=None):
+  arg = config_utils.parse_arg(arg, dataset="scenes_unpaired", steps=0, batch=1, width=0, blocks=0)
+  embedded = arg.dataset == "scenes_unpaired"
+  source, epoch = PAPER_DATASETS.get(arg.dataset, (arg.dataset, 1000))
+  resolution = 64 if embedded else 256
+  steps = arg.steps or (2000 if embedded else 200 * epoch)  # 200 epochs at batch 1.
+  config = config_utils.translation_config("cyclegan", source, steps, arg.batch, resolution)
+  width = arg.width or (32 if embedded else 64)
+  config.model.generator.name = "resnet"
+  # 9 blocks at 256x256, 6 at 128x128 and below (paper, Sec. 7.2).
+  config.model.generator.num_blocks = arg.blocks or (9 if resolution >= 256 else 6)
+  config.model.generator.width = width  # ngf.
+  config.model.generator.norm = "instance"
+  config.model.discriminator.name = "patchgan"
+  config.model.discriminator.width = width  # ndf.
+  config.model.discriminator.n_layers = 3  # 70x70 patches.
+  config.model.discriminator.norm = "instance"
+
+  config.loss.name = "least_squares"  # LSGAN (paper, Sec. 4).
+  config.loss.cycle_weight = 10.0  # lambda of Eq. 3.
+  config.loss.identity_weight = 0.5  # Identity loss weight, relative to lambda (Sec. 5.2).
+  config.pool_size = 50  # History of generated images per discriminator; 0 turns it off.
+  config.checkpoint_every_steps = 500
+  config.sample_every_steps = 500
+  config.log_every_steps = 100
+  return config

@@ -1,0 +1,61 @@
+r"""pix2pix (Isola, Zhu, Zhou & Efros 2017): U-Net G + 70x70 PatchGAN D, GAN loss + 100 L1.
+
+The reference code's defaults (junyanz/pytorch-CycleGAN-and-pix2pix, ``--model pix2pix``):
+``unet_256`` with BatchNorm and dropout 0.5, ``basic`` PatchGAN (n_layers 3) on the input|output
+pair, vanilla GAN loss, lambda_L1 = 100, Adam(2e-4, beta1 0.5), batch 1, resize to 286 and random
+crop to 256 with mirroring, 100 epochs at a constant rate then 100 of linear decay to 0.
+
+Datasets:
+  * scenes (default): the embedded procedural landscapes, semantic maps -> renderings, 64x64
+    (load size 72), a U-Net with 6 levels (``unet_64``: 64 -> 1x1) and ngf = ndf = 32, which
+    trains in minutes on 2 CPU cores;
+  * facades: the paper's 256x256 setting (``paired:data/facades``, the reference's
+    ``datasets/download_pix2pix_dataset.sh facades`` layout; 400 training images, 200 epochs);
+  * any ``paired:/path`` of A|B images: 256x256 settings, set steps= to 200 epochs.
+
+  gans-jax train --config configs/pix2pix.py
+  gans-jax train --config configs/pix2pix.py:l1_only=true           # the L1-only baseline
+  gans-jax train --config configs/pix2pix.py:noise=0.25             # seed 000's noisy maps
+  gans-jax describe --config configs/pix2pix.py:dataset=facades     # G 54,413,955; D 2,768,705
+  gans-jax train --config configs/pix2pix.py:dataset=facades
+
+Variant arguments: dataset, steps, batch, width (ngf = ndf), l1_only (G on L1 alone, no D),
+noise (fraction of each training map's pixels replaced by random colours), noise_images (the
+fraction of training maps that get noise).
+"""
+
+from gans_jax import config_utils
+
+PAPER_DATASETS = {"facades": ("paired:data/facades", 400)}  # name -> (source, training images)
+
+
+def get_config(arg=None):
+  arg = config_utils.parse_arg(
+    arg, dataset="scenes", steps=0, batch=1, width=0, l1_only=False, noise=0.0, noise_images=1.0
+  )
+  embedded = arg.dataset == "scenes"
+  source, images = PAPER_DATASETS.get(arg.dataset, (arg.dataset, 400))
+  resolution = 64 if embedded else 256
+  steps = arg.steps or (3000 if embedded else 200 * images)  # 200 epochs at batch 1.
+  config = config_utils.translation_config("pix2pix", source, steps, arg.batch, resolution)
+  width = arg.width or (32 if embedded else 64)
+  config.model.generator.name = "unet"
+  config.model.generator.num_downs = 6 if embedded else 8  # Down to 1x1.
+  config.model.generator.width = width  # ngf.
+  config.model.generator.norm = "batch"
+  config.model.generator.dropout = 0.5
+  config.model.discriminator.name = "patchgan"
+  config.model.discriminator.width = width  # ndf.
+  config.model.discriminator.n_layers = 3  # 70x70 patches.
+  config.model.discriminator.norm = "batch"
+
+  config.loss.name = "non_saturating"  # The reference's "vanilla" GANLoss (BCE with logits).
+  config.loss.l1_weight = 100.0  # lambda of Eq. 4.
+  config.loss.adversarial_weight = 0.0 if arg.l1_only else 1.0  # 0: the L1-only baseline.
+  # Seed 000's experiment: corrupt the training maps (never the held-out ones).
+  config.data.input_noise_fraction = arg.noise  # Pixels of a map replaced by random colours.
+  config.data.input_noise_images = arg.noise_images  # Maps that get noise.
+  config.checkpoint_every_steps = 1000
+  config.sample_every_steps = 500
+  config.log_every_steps = 100
+  return config
