@@ -236,6 +236,14 @@ def _train_translation(config, workdir, source, *, stop_after, log):
   )
 
 
+def translates(workdir) -> bool:
+  """Whether a run directory holds an image-to-image model (from its config.json alone)."""
+  path = pathlib.Path(workdir) / loop.CONFIG_FILE
+  if not path.exists():
+    raise checkpointing.CheckpointError(f"No {loop.CONFIG_FILE} in {workdir}: not a run directory.")
+  return trainers.get_family(json.loads(path.read_text())["family"]).translates
+
+
 def load_run(workdir) -> tuple[ml_collections.ConfigDict, object]:
   """The config and latest checkpointed state of a run directory.
 
@@ -304,6 +312,90 @@ def sample(
   return {"points": samples.astype(np.float32), **result}
 
 
+def translate(
+  workdir, inputs: str | None = None, num: int | None = None, *, backward=False, seed: int = 0
+) -> dict[str, np.ndarray]:
+  """Translations by an image-to-image run's latest checkpoint.
+
+  Args:
+    workdir: the run directory.
+    inputs: a folder of images, or an .npz with "inputs" (or "images") uint8 [N, H, W, C] and
+      optionally "targets"; None translates the first ``num`` held-out inputs of the run's
+      dataset (with their targets when it is paired).
+    num: how many held-out inputs (all 100 of the embedded scenes' test split by default).
+    backward: translate B -> A (CycleGAN's F) instead of A -> B.
+    seed: key of the dropout noise (pix2pix).
+
+  Returns:
+    {"inputs", "outputs"[, "targets"]}: uint8 [N, R, R, C] at the run's resolution.
+
+  Raises:
+    ValueError: for a run that does not translate, or backward on a paired model.
+  """
+  from gans_jax import visualize
+
+  config, state = load_run(workdir)
+  family = trainers.get_family(config.family)
+  if not family.translates:
+    raise ValueError(
+      f"{workdir} holds a {config.family} run, which samples; it does not translate."
+    )
+  if backward and family.generate_backward is None:
+    raise ValueError(f"{config.family} translates A -> B only; it has no B -> A generator.")
+  resolution = config.data.resolution
+  channels = (config.data.input_channels, config.data.channels)
+  if backward:
+    channels = channels[::-1]
+  if inputs is None:
+    source = data_pipelines.build_source(config.dataset, split="test")
+    images, targets = data_pipelines.reference_pairs(
+      source, count=num or max(source.num_a, source.num_b), resolution=resolution,
+      channels=(config.data.input_channels, config.data.channels),
+    )  # fmt: skip
+    if backward:
+      images, targets = targets, images
+    targets = targets if source.paired else None
+  else:
+    images, targets = _read_inputs(inputs, resolution, channels)
+  from gans_jax.metrics import translation as translation_metrics
+
+  generate = jax.jit(family.generate_backward if backward else family.generate)
+  outputs = translation_metrics.translate_all(
+    lambda x, k: generate(state, x, k), images, jax.random.PRNGKey(seed)
+  )
+  result = {"inputs": visualize.to_uint8(images), "outputs": visualize.to_uint8(outputs)}
+  if targets is not None:
+    result["targets"] = visualize.to_uint8(targets)
+  return result
+
+
+def _read_inputs(path: str, resolution: int, channels: tuple[int, int]):
+  """(inputs, targets or None) in [-1, 1] from a folder of images or an .npz (see translate)."""
+  from data_pipelines import pipeline
+
+  to_model = lambda images, c: np.concatenate(
+    [pipeline.to_model_range(image[None], resolution, c).numpy() for image in images]
+  )
+  if str(path).endswith(".npz"):
+    with np.load(path) as arrays:
+      key = next((k for k in ("inputs", "images") if k in arrays), None)
+      if key is None:
+        raise ValueError(f"{path} holds {sorted(arrays)}; translation needs 'inputs' or 'images'.")
+      images = [_as_hwc(x) for x in arrays[key]]
+      targets = [_as_hwc(x) for x in arrays["targets"]] if "targets" in arrays else None
+    return to_model(images, channels[0]), (
+      to_model(targets, channels[1]) if targets is not None else None
+    )
+  source = data_pipelines.build_source(f"folder:{path}")
+  images = [_as_hwc(source.get(i)[0]) for i in range(source.num_examples)]
+  return to_model(images, channels[0]), None
+
+
+def _as_hwc(image) -> np.ndarray:
+  image = np.asarray(image, np.uint8)
+  return image[..., None] if image.ndim == 2 else image
+
+
 def evaluate(workdir, metrics: str | None = None, inception_weights: str | None = None) -> dict:
   """Evaluates a run's latest checkpoint and appends the result to its metrics.jsonl.
 
@@ -328,6 +420,73 @@ def evaluate(workdir, metrics: str | None = None, inception_weights: str | None 
   writer.write(int(state.step), "eval", result)
   writer.close()
   return result
+
+
+def train_variants(config, workdir, variants: dict, common: list, log=print) -> dict:
+  """Trains ``config`` once per variant, in ``workdir/<name>`` with the variant's overrides and
+  then the ``common`` ones applied (an existing variant directory resumes).
+
+  Returns:
+    {name: loop.RunResult}, in the order of ``variants``.
+  """
+  from gans_jax import config_utils
+
+  results = {}
+  for name, overrides in variants.items():
+    variant = ml_collections.ConfigDict(config.to_dict())
+    config_utils.apply_overrides(variant, [*overrides, *common])
+    log(f"== {name}: {' '.join(overrides) or 'the config as given'}")
+    results[name] = train_and_evaluate(variant, pathlib.Path(workdir) / name, log=log)
+  return results
+
+
+def noise_experiment(config, workdir, *, noise: float, noise_images: float = 1.0, log=print):
+  """Seed 000's experiment: pix2pix trained twice on the same paired data, on clean inputs and
+  with ``noise`` of the pixels of a fraction ``noise_images`` of the training inputs replaced by
+  random colours, then both applied to the same clean held-out inputs.
+
+  Returns:
+    One row per run: {"run", "overrides", **its held-out evaluation} (RGB table, L1, SSIM,
+    PSNR, detail ratio; ``metrics.translation.paired_metrics``); also written to
+    ``workdir/noise_experiment.json``.
+  """
+  if not trainers.get_family(config.family).translates:
+    raise ValueError(f"The noise experiment needs an image-to-image config, not {config.family}.")
+  variants = {
+    "clean_inputs": ["data.input_noise_fraction=0.0"],
+    "noisy_inputs": [
+      f"data.input_noise_fraction={noise}",
+      f"data.input_noise_images={noise_images}",
+    ],
+  }
+  results = train_variants(config, workdir, variants, [], log)
+  rows = [
+    {"run": name, "overrides": " ".join(variants[name]), **result.eval_metrics}
+    for name, result in results.items()
+  ]
+  path = pathlib.Path(workdir) / "noise_experiment.json"
+  writers.write_atomically(path, json.dumps(rows, indent=1).encode())
+  return rows
+
+
+def format_noise_table(rows: list[dict]) -> str:
+  """The noise experiment's rows as seed 000's table: per run, the mean and variance per RGB
+  channel (0..255) of the targets, the generated images and |target - generated|, the mean norm
+  of the per-pixel RGB difference, then L1 / SSIM / PSNR / detail ratio."""
+  lines = [f"{'':28}{'R':>10}{'G':>10}{'B':>10}"]
+  labels = {"target": "target", "generated": "generated", "abs_diff": "|difference|"}
+  for row in rows:
+    lines.append(f"{row['run']} ({row['overrides']})")
+    rgb = next(v for k, v in row.items() if k.startswith("rgb_"))
+    for key, label in labels.items():
+      for stat in ("mean", "var"):
+        values = "".join(f"{v:>10.2f}" for v in rgb[f"{key}_{stat}"])
+        lines.append(f"  {label + ' ' + stat:26}{values}")
+    lines.append(f"  {'mean |difference| norm':26}{rgb['diff_norm_mean']:>10.2f}")
+    scores = {k.split("_")[0] if "detail" not in k else "detail": v for k, v in row.items()
+              if isinstance(v, float)}  # fmt: skip
+    lines.append("  " + "  ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+  return "\n".join(lines)
 
 
 ARTISTIC_VARIANTS = {
@@ -361,11 +520,8 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
     )
   workdir = pathlib.Path(workdir)
   rows = []
-  for name, overrides in variants.items():
-    variant = ml_collections.ConfigDict(config.to_dict())
-    config_utils.apply_overrides(variant, [*overrides, f"eval_num_samples={num_samples}"])
-    log(f"== {name}: {' '.join(overrides) or 'the config as given'}")
-    result = train_and_evaluate(variant, workdir / name, log=log)
+  results = train_variants(config, workdir, variants, [f"eval_num_samples={num_samples}"], log)
+  for name, result in results.items():
     images = sample(workdir / name, num_samples)["images"]
     row = {"variant": name, **diversity.diversity_report(images)}
     tag = evaluators.count_tag(num_samples)

@@ -2,6 +2,8 @@
 
   gans-jax train [--config FILE[:ARG]] [--workdir DIR] [--config.KEY=VALUE ...]
   gans-jax sample --workdir DIR (--num N | --per-class N | --labels 0,1,..) --out F.npz [--seed S]
+  gans-jax sample --workdir DIR [--inputs FOLDER|F.npz] [--num N] [--backward] --out F.npz
+  gans-jax noise-experiment --workdir DIR [--config FILE[:ARG]] [--noise 0.25] [--noise-images 1]
   gans-jax evaluate --workdir DIR [--metrics fid10k,is10k,kid10k,pr10k] [--inception-weights FILE]
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
   gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
@@ -34,6 +36,18 @@ def _parser() -> argparse.ArgumentParser:
   sample.add_argument("--labels", help="comma-separated classes, one sample each")
   sample.add_argument("--out", required=True)
   sample.add_argument("--seed", type=int, default=0)
+  sample.add_argument(
+    "--inputs", help="image-to-image runs: a folder or .npz of inputs (default: held-out data)"
+  )
+  sample.add_argument("--backward", action="store_true", help="CycleGAN: translate B -> A")
+  noise = commands.add_parser(
+    "noise-experiment",
+    help="seed 000: pix2pix on clean and on noisy semantic maps; RGB table on held-out maps",
+  )
+  noise.add_argument("--config", default=str(_PIX2PIX), help="FILE[:ARG]")
+  noise.add_argument("--workdir", required=True, help="one sub-directory per run")
+  noise.add_argument("--noise", type=float, default=0.25, help="fraction of pixels replaced")
+  noise.add_argument("--noise-images", type=float, default=1.0, help="fraction of maps noised")
   evaluate = commands.add_parser("evaluate", help="evaluate a run's latest checkpoint")
   evaluate.add_argument("--workdir", required=True)
   evaluate.add_argument(
@@ -68,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _WEIGHTS_ENV = "GANS_JAX_INCEPTION_WEIGHTS"
-_ARTISTIC = pathlib.Path(__file__).resolve().parent.parent / "configs" / "artistic.py"
+_CONFIGS = pathlib.Path(__file__).resolve().parent.parent / "configs"
+_ARTISTIC = _CONFIGS / "artistic.py"
+_PIX2PIX = _CONFIGS / "pix2pix.py"
 
 
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -95,7 +111,12 @@ def _config(args, overrides):
 def run(argv: list[str]) -> int:
   rest, overrides = _split_overrides(argv)
   args = _parser().parse_args(rest)
-  if overrides and args.command not in ("train", "describe", "artistic-comparison"):
+  if overrides and args.command not in (
+    "train",
+    "describe",
+    "artistic-comparison",
+    "noise-experiment",
+  ):
     raise SystemExit(f"gans-jax {args.command} takes no --config.* overrides.")
   from gans_jax import experiment
 
@@ -114,10 +135,17 @@ def run(argv: list[str]) -> int:
 
     from gans_jax import writers
 
-    labels = [int(label) for label in args.labels.split(",")] if args.labels else None
-    arrays = experiment.sample(
-      args.workdir, args.num, args.seed, per_class=args.per_class, labels=labels
-    )
+    if experiment.translates(args.workdir):
+      arrays = experiment.translate(
+        args.workdir, args.inputs, args.num, backward=args.backward, seed=args.seed
+      )
+    else:
+      if args.inputs or args.backward:
+        raise ValueError(f"{args.workdir} holds a sampling model; --inputs/--backward translate.")
+      labels = [int(label) for label in args.labels.split(",")] if args.labels else None
+      arrays = experiment.sample(
+        args.workdir, args.num, args.seed, per_class=args.per_class, labels=labels
+      )
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
@@ -144,6 +172,15 @@ def run(argv: list[str]) -> int:
       log=lambda line: print(line, flush=True),
     )
     print(experiment.format_comparison(rows))
+  elif args.command == "noise-experiment":
+    rows = experiment.noise_experiment(
+      _config(args, overrides),
+      args.workdir,
+      noise=args.noise,
+      noise_images=args.noise_images,
+      log=lambda line: print(line, flush=True),
+    )
+    print(experiment.format_noise_table(rows))
   elif args.command == "convert-inception-weights":
     from gans_jax.metrics import inception_torch
 

@@ -259,3 +259,31 @@ def test_cyclegan_resume_restores_the_image_pool_bit_exactly(tmp_path):
   assert set(straight.eval_metrics) == {"cycle_l1_a_4_test", "cycle_l1_b_4_test"}
   assert (tmp_path / "straight" / "samples_000006.png").exists()
   assert loop.CONFIG_FILE in {p.name for p in (tmp_path / "straight").iterdir()}
+
+
+def test_cli_translates_and_runs_the_noise_experiment(tmp_path, capsys):
+  from gans_jax import main
+
+  tiny = [f"--config.{k}={v}" for k, v in TINY_PIX2PIX.items()]
+  tiny += ["--config.num_steps=2", "--config.eval_num_samples=4", "--config.num_grid_samples=2"]
+  spec = f"{CONFIGS}/pix2pix.py"
+  assert main.main(["noise-experiment", "--config", spec, "--workdir", str(tmp_path), *tiny]) == 0
+  table = capsys.readouterr().out
+  for text in ("clean_inputs", "noisy_inputs (data.input_noise_fraction=0.25", "target mean",
+               "generated var", "|difference| mean", "mean |difference| norm", "ssim"):  # fmt: skip
+    assert text in table
+  out = tmp_path / "t.npz"
+  run = tmp_path / "noisy_inputs"
+  assert main.main(["sample", "--workdir", str(run), "--num", "3", "--out", str(out)]) == 0
+  with np.load(out) as arrays:
+    assert {k: arrays[k].shape for k in arrays} == {k: (3, 32, 32, 3) for k in
+                                                     ("inputs", "outputs", "targets")}  # fmt: skip
+    np.testing.assert_array_equal(
+      arrays["targets"][0], experiment.translate(run, num=1)["targets"][0]
+    )
+  again = tmp_path / "again.npz"
+  assert (
+    main.main(["sample", "--workdir", str(run), "--inputs", str(out), "--out", str(again)]) == 0
+  )
+  assert main.main(["sample", "--workdir", str(run), "--backward", "--out", str(again)]) == 2
+  assert "no B -> A generator" in capsys.readouterr().err
