@@ -45,17 +45,24 @@ def make_evaluator(config):
   return evaluate
 
 
+def held_out_pairs(config, count: int):
+  """(test-split PairSource, its first ``count`` A images, its first ``count`` B images) at the
+  config's resolution and channels, float32 in [-1, 1]."""
+  source = data_pipelines.build_source(config.dataset, split="test")
+  inputs, targets = data_pipelines.reference_pairs(
+    source, count=count, resolution=config.data.resolution,
+    channels=(config.data.input_channels, config.data.channels),
+  )  # fmt: skip
+  return source, inputs, targets
+
+
 def translation_evaluator(config):
   """Held-out evaluation of an image-to-image model: the first ``eval_num_samples`` test pairs,
   judged against their targets (paired data) or by cycle reconstruction (unpaired data, both
   directions); see ``metrics.translation``."""
   from gans_jax.metrics import translation
 
-  source = data_pipelines.build_source(config.dataset, split="test")
-  inputs, targets = data_pipelines.reference_pairs(
-    source, count=config.eval_num_samples, resolution=config.data.resolution,
-    channels=(config.data.input_channels, config.data.channels),
-  )  # fmt: skip
+  source, inputs, targets = held_out_pairs(config, config.eval_num_samples)
   family = trainers.get_family(config.family)
   if source.paired:
     return translation.paired_evaluator(jax.jit(family.generate), inputs, targets)
@@ -70,11 +77,7 @@ def translation_grid(config):
   F(G(input))] (unpaired), ``num_grid_samples`` of them, for the periodic sample PNGs."""
   from gans_jax.metrics import translation
 
-  source = data_pipelines.build_source(config.dataset, split="test")
-  inputs, targets = data_pipelines.reference_pairs(
-    source, count=config.num_grid_samples, resolution=config.data.resolution,
-    channels=(config.data.input_channels, config.data.channels),
-  )  # fmt: skip
+  source, inputs, targets = held_out_pairs(config, config.num_grid_samples)
   family = trainers.get_family(config.family)
   forward = jax.jit(family.generate)
   backward = None if source.paired else jax.jit(family.generate_backward)
@@ -347,11 +350,7 @@ def translate(
   if backward:
     channels = channels[::-1]
   if inputs is None:
-    source = data_pipelines.build_source(config.dataset, split="test")
-    images, targets = data_pipelines.reference_pairs(
-      source, count=num or max(source.num_a, source.num_b), resolution=resolution,
-      channels=(config.data.input_channels, config.data.channels),
-    )  # fmt: skip
+    source, images, targets = held_out_pairs(config, num or 10**9)  # All of them by default.
     if backward:
       images, targets = targets, images
     targets = targets if source.paired else None
