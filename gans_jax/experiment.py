@@ -169,73 +169,64 @@ def check_classes(config, source) -> None:
 def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=print):
   """Trains ``config`` in ``workdir`` (resuming if it holds a run) and evaluates at the end."""
   source = data_pipelines.build_source(config.dataset, skip_corrupt=config.data.skip_corrupt)
-  if source.kind == "pairs":
-    return _train_translation(config, workdir, source, stop_after=stop_after, log=log)
-  if trainers.get_family(config.family).translates:
+  translates = trainers.get_family(config.family).translates
+  if translates != (source.kind == "pairs"):
     raise ValueError(
       f"{config.family} translates images and needs two-domain data (e.g. scenes, "
       f"paired:/path, unpaired:/path), not {config.dataset!r}."
+      if translates
+      else f"{config.dataset!r} holds two image domains, for image-to-image families "
+      f"(pix2pix, cyclegan), not {config.family!r}."
     )
-  check_classes(config, source)
-
-  def batches_from(start_step: int):
-    return data_pipelines.batches(
-      source,
-      global_batch=config.batch_size * config.d_steps,
-      seed=config.seed,
-      start_step=start_step,
-      resolution=config.data.resolution,
-      channels=config.data.channels,
-      process_index=jax.process_index(),
-      process_count=jax.process_count(),
-    )
-
-  centers = None
-  if config.dataset in data_pipelines.POINT_DATASETS:
-    centers = embedded.mode_centers(config.dataset)[0]
+  extras = {}
+  if translates:
+    batches_from = _pair_batches_from(config, source)
+    extras["render_grid"] = translation_grid(config)
+  else:
+    check_classes(config, source)
+    batches_from = _batches_from(config, source)
+    if config.dataset in data_pipelines.POINT_DATASETS:
+      extras["plot_centers"] = embedded.mode_centers(config.dataset)[0]
   return loop.train(
     config,
     workdir,
     batches_from=batches_from,
     sample_shape=sample_shape(config),
     evaluate=make_evaluator(config),
-    plot_centers=centers,
     stop_after=stop_after,
     log=log,
+    **extras,
   )
 
 
-def _train_translation(config, workdir, source, *, stop_after, log):
-  """train_and_evaluate for two-domain data and an image-to-image family."""
-  if not trainers.get_family(config.family).translates:
-    raise ValueError(
-      f"{config.dataset!r} holds two image domains, for image-to-image families (pix2pix, "
-      f"cyclegan), not {config.family!r}."
-    )
+def _batches_from(config, source):
+  """start_step -> this process's batches of a one-domain source."""
+  return lambda start_step: data_pipelines.batches(
+    source,
+    global_batch=config.batch_size * config.d_steps,
+    seed=config.seed,
+    start_step=start_step,
+    resolution=config.data.resolution,
+    channels=config.data.channels,
+    process_index=jax.process_index(),
+    process_count=jax.process_count(),
+  )
+
+
+def _pair_batches_from(config, source):
+  """start_step -> this process's batches of a two-domain source, at the load size, with seed
+  000's input noise when the config asks for it."""
   noise = (config.data.get("input_noise_fraction", 0.0), config.data.get("input_noise_images", 1.0))
-
-  def batches_from(start_step: int):
-    return data_pipelines.pair_batches(
-      source,
-      global_batch=config.batch_size,
-      seed=config.seed,
-      start_step=start_step,
-      resolution=config.data.load_size,
-      channels=(config.data.input_channels, config.data.channels),
-      input_noise=noise,
-      process_index=jax.process_index(),
-      process_count=jax.process_count(),
-    )
-
-  return loop.train(
-    config,
-    workdir,
-    batches_from=batches_from,
-    sample_shape=sample_shape(config),
-    evaluate=make_evaluator(config),
-    render_grid=translation_grid(config),
-    stop_after=stop_after,
-    log=log,
+  return lambda start_step: data_pipelines.pair_batches(
+    source,
+    global_batch=config.batch_size,
+    seed=config.seed,
+    start_step=start_step,
+    resolution=config.data.load_size,
+    channels=(config.data.input_channels, config.data.channels),
+    input_noise=noise,
+    process_index=jax.process_index(),
+    process_count=jax.process_count(),
   )
 
 
