@@ -107,15 +107,19 @@ def _render(labels, geometry, rng: np.random.Generator, style: str) -> np.ndarra
   return np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
 
 
-def scene(index: int, size: int, style: str = "summer") -> tuple[np.ndarray, np.ndarray]:
+def scene(
+  index: int, size: int, style: str = "summer", texture_draw: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
   """Scene ``index`` at ``size`` x ``size``: (semantic map, rendering), uint8 [size, size, 3].
 
   The layout and the textures depend only on (index, size); the style changes colours only.
+  ``texture_draw`` > 0 paints the same layout with other textures (the dataset is draw 0): what
+  an ideal conditional sampler would produce, used by ``benchmarks/scenes_ssim_bounds.py``.
   """
   if style not in STYLES:
     raise ValueError(f"Unknown scene style {style!r}; known: {', '.join(STYLES)}.")
   labels, geometry = _layout(np.random.default_rng([SCENES_SEED, index, size]), size)
-  texture_rng = np.random.default_rng([SCENES_SEED, index, size, 1])
+  texture_rng = np.random.default_rng([SCENES_SEED, index, size, 1 + texture_draw])
   return MAP_PALETTE[labels], _render(labels, geometry, texture_rng, style)
 
 

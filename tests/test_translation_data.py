@@ -22,6 +22,9 @@ def test_scenes_are_deterministic_and_maps_use_the_palette():
   winter_map, winter_render = scenes.scene(3, 32, "winter")
   np.testing.assert_array_equal(winter_map, first_map)  # One layout, two styles.
   assert np.abs(winter_render.astype(int) - first_render).mean() > 20
+  redrawn_map, redrawn_render = scenes.scene(3, 32, texture_draw=1)
+  np.testing.assert_array_equal(redrawn_map, first_map)  # Same layout, other textures.
+  assert 0 < np.abs(redrawn_render.astype(int) - first_render).mean() < 20
   with pytest.raises(ValueError, match="autumn"):
     scenes.scene(0, 32, "autumn")
 

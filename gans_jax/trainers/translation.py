@@ -1,4 +1,4 @@
-"""What the image-to-image families (pix2pix, CycleGAN) share: random random jitter.
+"""What the image-to-image families (pix2pix, CycleGAN) share: random jitter.
 
 Batches of these families are {"a": [B, L, L, C_a], "b": [B, L, L, C_b]} at the load size L
 (``config.data.load_size``); the step crops them to ``config.data.resolution`` and mirrors them,
