@@ -36,22 +36,41 @@ def to_model_range(images: tf.Tensor, resolution: int, channels: int) -> tf.Tens
   return tf.clip_by_value(images / 127.5 - 1.0, -1.0, 1.0)
 
 
+def _per_step(start_step: int, indices_of_step, num_outputs: int, local: int) -> tf.data.Dataset:
+  """Steps start_step, start_step + 1, ... mapped to ``num_outputs`` int64 [local] index arrays.
+
+  A range of step numbers through ``tf.numpy_function`` rather than ``from_generator``: a live
+  ``from_generator`` iterator (even a deleted one) made XLA:CPU's train steps in the same process
+  up to 1.9x slower on this project's 2-core machine (CycleGAN 64x64: 0.28 -> 0.47-0.56 s/step),
+  a numpy_function over a range did not.
+  """
+
+  def indices(step):
+    return tuple(np.asarray(a, np.int64) for a in indices_of_step(int(step)))
+
+  def one(step):
+    arrays = tf.numpy_function(indices, [step], (tf.int64,) * num_outputs, stateful=False)
+    return tuple(tf.ensure_shape(a, [local]) for a in arrays)
+
+  steps = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
+  return steps.map(one)
+
+
 def _step_indices(source, global_batch, seed, start_step, process_index, process_count):
-  def generate():
-    step = start_step
-    while True:
-      yield order.example_indices(
+  def indices_of_step(step):
+    return (
+      order.example_indices(
         step,
         global_batch=global_batch,
         num_examples=source.num_examples,
         seed=seed,
         process_index=process_index,
         process_count=process_count,
-      )
-      step += 1
+      ),
+    )
 
   local = global_batch // process_count
-  return tf.data.Dataset.from_generator(generate, output_signature=tf.TensorSpec([local], tf.int64))
+  return _per_step(start_step, indices_of_step, 1, local).map(lambda indices: indices)
 
 
 def _load_in_memory(source: Source, indices: tf.data.Dataset) -> tf.data.Dataset:
@@ -205,15 +224,11 @@ def _pair_indices(source: PairSource, global_batch, seed, start_step, process_in
     process_count=count, stream=stream,
   )  # fmt: skip
 
-  def generate():
-    step = start_step
-    while True:
-      a = order_of(source.num_a, 0, step)
-      yield a, (a if source.paired else order_of(source.num_b, 1, step))
-      step += 1
+  def indices_of_step(step):
+    a = order_of(source.num_a, 0, step)
+    return a, (a if source.paired else order_of(source.num_b, 1, step))
 
-  spec = tf.TensorSpec([global_batch // count], tf.int64)
-  return tf.data.Dataset.from_generator(generate, output_signature=(spec, spec))
+  return _per_step(start_step, indices_of_step, 2, global_batch // count)
 
 
 def pair_batches(
