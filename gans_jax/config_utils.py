@@ -27,6 +27,9 @@ RUN_LENGTH_FIELDS = (
   "eval_num_samples",
   "eval",
 )
+# Fields that say where a run computes (devices, hosts), not what: a run may resume on another
+# mesh or process count (the data order is a function of the global batch alone).
+PLACEMENT_FIELDS = ("parallel", "distributed")
 
 DEFAULT_CONFIG = pathlib.Path(__file__).resolve().parent.parent / "configs" / "dcgan.py"
 
@@ -157,11 +160,12 @@ def to_dict(config: ml_collections.ConfigDict) -> dict:
 
 
 def differing_keys(saved: dict, current: dict, prefix: str = "") -> list[str]:
-  """Dotted keys whose values differ between two config dicts (run-length fields ignored)."""
+  """Dotted keys whose values differ between two config dicts (run-length and placement fields
+  ignored)."""
   keys = []
   for key in sorted(set(saved) | set(current)):
     name = prefix + key
-    if not prefix and key in RUN_LENGTH_FIELDS:
+    if not prefix and key in RUN_LENGTH_FIELDS + PLACEMENT_FIELDS:
       continue
     a, b = saved.get(key), current.get(key)
     if isinstance(a, dict) and isinstance(b, dict):
@@ -208,6 +212,15 @@ def base_config() -> ml_collections.ConfigDict:
   config.log_every_steps = 50  # Console / TensorBoard / metrics.jsonl period.
   config.eval_num_samples = 1000  # Samples drawn for the end-of-run evaluation.
   config.num_grid_samples = 64  # Images in each sample grid.
+  config.compute_dtype = "float32"  # "bfloat16": bf16 compute; params, optimizer, losses in f32.
+  config.parallel = ml_collections.ConfigDict()  # See gans_jax.parallel.
+  config.parallel.mesh_shape = (-1, 1)  # (data, fsdp) devices; (1, -1) shards the whole state.
+  config.parallel.fsdp_min_size = 2**14  # Smaller state arrays stay replicated under fsdp.
+  config.distributed = ml_collections.ConfigDict()  # jax.distributed (multi-host) settings.
+  config.distributed.mode = "auto"  # auto: on when a coordinator or a Slurm/MPI/TPU job says so.
+  config.distributed.coordinator_address = ""  # host:port of process 0 ("": detected).
+  config.distributed.num_processes = 0  # 0: detected.
+  config.distributed.process_id = -1  # -1: detected.
   config.eval = ml_collections.ConfigDict()
   # Named metrics (gans_jax.metrics.suite), e.g. "fid10k,kid10k" or "fd1k_digits,is1k_digits".
   config.eval.metrics = ""

@@ -125,23 +125,22 @@ def train(
   log = log if jax.process_index() == 0 else (lambda _: None)
   check_or_write_config(config, workdir)
   family = trainers.get_family(config.family)
-  mesh = parallel.make_mesh()
+  mesh = parallel.make_mesh(config.parallel.mesh_shape)
   images_per_step = config.batch_size * config.d_steps
   parallel.check_global_batch(config.batch_size, mesh)
 
-  state = initial_state(config, sample_shape)
+  state, state_shardings = sharded_initial_state(config, sample_shape, mesh)
   checkpointer = checkpointing.Checkpointer(workdir)
   start_step = checkpointer.latest_step() or 0
   if start_step:
-    state = checkpointer.restore(state, start_step)
+    state = checkpointer.restore(state, start_step)  # Straight into the state's shardings.
     writers.truncate_metrics(workdir, start_step)
     log(f"Resuming {workdir} from step {start_step}.")
-  state = jax.device_put(state, parallel.replicated(mesh))
 
   step_fn = jax.jit(
     lambda s, b: family.train_step(s, b, config=config),
-    in_shardings=(parallel.replicated(mesh), parallel.batch_sharded(mesh)),
-    out_shardings=parallel.replicated(mesh),
+    in_shardings=(state_shardings, parallel.batch_sharded(mesh)),
+    out_shardings=(state_shardings, parallel.replicated(mesh)),
     donate_argnums=0,
   )
   render_grid = render_grid or latent_grid(config, sample_shape)
@@ -163,15 +162,19 @@ def train(
       _check_finite(step, metrics, last_checkpoint)
       writer.write(step, "train", metrics)
       log(progress.report(step, metrics))
-    if step % config.sample_every_steps == 0 or step == end_step:
-      samples = render_grid(state)
-      if jax.process_index() == 0:
-        visualize.save_samples(workdir / f"samples_{step:06d}.png", samples, plot_centers)
     every = config.eval.every_steps
-    if evaluate is not None and every and step % every == 0 and step < config.num_steps:
-      # Periodic evaluation (the final step's evaluation comes after the loop).
-      if jax.process_index() == 0:
-        periodic = evaluate(state, root_keys(config.seed)[2])
+    sample_now = step % config.sample_every_steps == 0 or step == end_step
+    # Periodic evaluation (the final step's evaluation comes after the loop).
+    evaluate_now = evaluate is not None and every and step % every == 0 and step < config.num_steps
+    if sample_now or evaluate_now:
+      # Process 0 renders and evaluates a host copy (every process joins the gather), so these
+      # programs never wait on the other processes.
+      host_state = parallel.to_host(state)
+      if jax.process_index() == 0 and sample_now:
+        samples = render_grid(host_state)
+        visualize.save_samples(workdir / f"samples_{step:06d}.png", samples, plot_centers)
+      if jax.process_index() == 0 and evaluate_now:
+        periodic = evaluate(host_state, root_keys(config.seed)[2])
         writer.write(step, "eval", periodic)
         log(f"step {step} eval: " + _format_metrics(periodic))
     if step % config.checkpoint_every_steps == 0 or step == end_step:
@@ -186,14 +189,34 @@ def train(
   elapsed = time.perf_counter() - started
 
   eval_metrics = {}
+  host_state = parallel.to_host(state) if step >= config.num_steps else None
   if step >= config.num_steps and jax.process_index() == 0:
     visualize.save_loss_curves(workdir / "loss_curves.png", writers.read_metrics(workdir))
     if evaluate is not None:
-      eval_metrics = evaluate(state, root_keys(config.seed)[2])
+      eval_metrics = evaluate(host_state, root_keys(config.seed)[2])
       writer.write(step, "eval", eval_metrics)
   writer.close()
   log(_summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics))
   return RunResult(state, workdir, eval_metrics, metrics)
+
+
+def sharded_initial_state(config, sample_shape: Sequence[int], mesh):
+  """(initial state, its shardings) in the mesh's layout (``parallel.state_shardings``).
+
+  A replicated state is initialised as usual and copied to every device. A state with sharded
+  arrays (fsdp) is initialised by one compiled program straight into its shards, so it never has
+  to fit on one device; this costs a compilation (seconds), hence only then. The values are the
+  same either way: JAX's threefry is partitionable, so random draws do not depend on the layout.
+  """
+  init = lambda: initial_state(config, sample_shape)  # noqa: E731
+  leaves, treedef = jax.tree.flatten(jax.eval_shape(init))
+  shardings = parallel.state_shardings(leaves, mesh, config.parallel.fsdp_min_size)
+  if all(s.is_fully_replicated for s in shardings):
+    leaves = parallel.place(jax.tree.leaves(init()), shardings)
+  else:
+    # Leaves only: each call builds its own optimizer closures, held in a pytree's static part.
+    leaves = jax.jit(lambda: jax.tree.leaves(init()), out_shardings=shardings)()
+  return jax.tree.unflatten(treedef, leaves), jax.tree.unflatten(treedef, shardings)
 
 
 def latent_grid(config, sample_shape: Sequence[int]) -> Callable[[GANState], np.ndarray]:

@@ -121,7 +121,10 @@ def run(argv: list[str]) -> int:
   from gans_jax import experiment
 
   if args.command == "train":
+    from gans_jax import parallel
+
     config = _config(args, overrides)
+    parallel.initialize_distributed(config.distributed)  # Multi-host runs; before any computation.
     stem = pathlib.Path((args.config or "dcgan.py").split(":")[0]).stem
     workdir = args.workdir or f"runs/{stem}_{time.strftime('%Y%m%d-%H%M%S')}"
     print(f"Training {args.config or 'configs/dcgan.py'} in {workdir}", flush=True)
@@ -197,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     DatasetError,
     checkpointing.CheckpointError,
     loop.TrainingError,
-    ValueError,
+    ValueError,  # parallel.ParallelError among them.
   )
   try:
     return run(sys.argv[1:] if argv is None else argv)

@@ -21,18 +21,27 @@ class ModelState(train_state.TrainState):
     """Runs the network; returns (outputs, batch_stats after this call).
 
     In training mode BatchNorm normalises with the batch's own statistics and its running
-    averages are updated; otherwise the running averages are used and left alone.
+    averages are updated; otherwise the running averages are used and left alone. Outputs come
+    back in float32 whatever the network computes in, so losses are float32 (mixed precision).
     """
     variables = {"params": self.params if params is None else params}
     if self.batch_stats is None:
-      return self.apply_fn(variables, inputs, train=train, rngs=rngs, **kwargs), None
+      return _float32(self.apply_fn(variables, inputs, train=train, rngs=rngs, **kwargs)), None
     variables["batch_stats"] = self.batch_stats
     if not train:
-      return self.apply_fn(variables, inputs, train=False, rngs=rngs, **kwargs), self.batch_stats
+      outputs = self.apply_fn(variables, inputs, train=False, rngs=rngs, **kwargs)
+      return _float32(outputs), self.batch_stats
     outputs, updates = self.apply_fn(
       variables, inputs, train=True, rngs=rngs, mutable=["batch_stats"], **kwargs
     )
-    return outputs, updates["batch_stats"]
+    return _float32(outputs), updates["batch_stats"]
+
+
+def _float32(tree):
+  """Floating arrays of ``tree`` as float32 (a no-op on float32)."""
+  return jax.tree.map(
+    lambda x: x.astype(jnp.float32) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree
+  )
 
 
 def model_state(apply_fn, variables: dict, optim_section) -> ModelState:

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 
 import flax.linen as nn
+import jax.numpy as jnp
 
 from gans_jax.models import artgan, cyclegan, dcgan, mlp, pix2pix
 
@@ -29,6 +30,19 @@ DISCRIMINATORS = {
   "artgan": artgan.Discriminator,
   "patchgan": pix2pix.PatchDiscriminator,
 }
+
+
+COMPUTE_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+def compute_dtype(name: str):
+  """The dtype layers compute in, from ``config.compute_dtype``. Parameters stay float32 either
+  way (flax's ``param_dtype``), BatchNorm reduces in float32, and ``ModelState.apply`` hands
+  float32 outputs to the losses: bfloat16 mixed precision (Micikevicius et al. 2018 without loss
+  scaling, which bfloat16's float32-sized exponent makes unnecessary)."""
+  if name not in COMPUTE_DTYPES:
+    raise ValueError(f"compute_dtype={name!r}; known: {', '.join(COMPUTE_DTYPES)}.")
+  return COMPUTE_DTYPES[name]
 
 
 def _build(registry: dict, role: str, section, **fixed) -> nn.Module:

@@ -34,8 +34,12 @@ from gans_jax.trainers import translation
 
 def build_networks(config, sample_shape: Sequence[int]) -> tuple[TwoWay, TwoWay]:
   shape_a = translation.input_shape(config, sample_shape)
-  build_g = lambda shape: models.build_generator(config.model.generator, shape, jnp.float32)
-  build_d = lambda: models.build_discriminator(config.model.discriminator, jnp.float32)
+  build_g = lambda shape: models.build_generator(
+    config.model.generator, shape, models.compute_dtype(config.compute_dtype)
+  )
+  build_d = lambda: models.build_discriminator(
+    config.model.discriminator, models.compute_dtype(config.compute_dtype)
+  )
   generators = TwoWay(a_net=build_g(tuple(sample_shape)), b_net=build_g(shape_a))
   discriminators = TwoWay(a_net=build_d(), b_net=build_d())
   return generators, discriminators

@@ -34,10 +34,13 @@ from gans_jax.train_state import GANState, ModelState, model_state
 def build_networks(config: ml_collections.ConfigDict, sample_shape: Sequence[int]):
   classes = config.model.num_classes
   generator = models.build_generator(
-    config.model.generator, sample_shape, jnp.float32, num_classes=classes
+    config.model.generator,
+    sample_shape,
+    models.compute_dtype(config.compute_dtype),
+    num_classes=classes,
   )
   discriminator = models.build_discriminator(
-    config.model.discriminator, jnp.float32, num_classes=classes
+    config.model.discriminator, models.compute_dtype(config.compute_dtype), num_classes=classes
   )
   return generator, discriminator
 

@@ -32,8 +32,12 @@ from gans_jax.trainers import translation
 
 
 def build_networks(config, sample_shape: Sequence[int]):
-  generator = models.build_generator(config.model.generator, sample_shape, jnp.float32)
-  discriminator = models.build_discriminator(config.model.discriminator, jnp.float32)
+  generator = models.build_generator(
+    config.model.generator, sample_shape, models.compute_dtype(config.compute_dtype)
+  )
+  discriminator = models.build_discriminator(
+    config.model.discriminator, models.compute_dtype(config.compute_dtype)
+  )
   return generator, discriminator
 
 
