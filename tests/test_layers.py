@@ -18,12 +18,38 @@ CASES = [  # (input shape, features, kernel, strides, padding)
 ]
 
 
-@pytest.mark.parametrize("weight_grad", ["taps", "xla"])
+@pytest.mark.parametrize("implementation", ["subpixel", "taps", "xla"])
 @pytest.mark.parametrize(("shape", "features", "kernel", "strides", "padding"), CASES)
-def test_conv_transpose_matches_flax(shape, features, kernel, strides, padding, weight_grad):
+def test_conv_transpose_matches_flax(shape, features, kernel, strides, padding, implementation):
   options = dict(features=features, kernel_size=kernel, strides=strides, padding=padding)
-  ours = layers.ConvTranspose(**options, weight_grad=weight_grad)
-  reference = nn.ConvTranspose(**options)
+  _assert_same_layer(
+    layers.ConvTranspose(**options, implementation=implementation),
+    nn.ConvTranspose(**options),
+    shape,
+  )
+
+
+CONV_CASES = [  # (input shape, features, kernel, strides, padding)
+  ((4, 8, 8, 3), 5, (4, 4), (2, 2), ((1, 1), (1, 1))),  # DCGAN / pix2pix / PatchGAN.
+  ((3, 9, 7, 4), 6, (5, 5), (2, 2), ((2, 2), (2, 2))),  # k=5, odd sizes.
+  ((2, 8, 8, 3), 4, (3, 3), (2, 2), ((1, 1), (1, 1))),  # CycleGAN's down-sampling.
+  ((2, 7, 6, 3), 2, (3, 4), (3, 2), ((0, 2), (1, 0))),  # Asymmetric, uneven.
+  ((2, 8, 8, 3), 4, (4, 4), (2, 2), "SAME"),
+  ((2, 6, 6, 3), 4, (3, 3), (1, 1), "VALID"),
+]
+
+
+@pytest.mark.parametrize("implementation", ["subpixel", "taps", "xla"])
+@pytest.mark.parametrize(("shape", "features", "kernel", "strides", "padding"), CONV_CASES)
+def test_conv_matches_flax(shape, features, kernel, strides, padding, implementation):
+  options = dict(features=features, kernel_size=kernel, strides=strides, padding=padding)
+  _assert_same_layer(
+    layers.Conv(**options, implementation=implementation), nn.Conv(**options), shape
+  )
+
+
+def _assert_same_layer(ours, reference, shape):
+  """Same parameter tree and initial draw; outputs and gradients (inputs and params) equal."""
   x = jax.random.normal(jax.random.PRNGKey(0), shape)
   params = reference.init(jax.random.PRNGKey(1), x)
   assert jax.tree.map(jnp.shape, ours.init(jax.random.PRNGKey(1), x)) == jax.tree.map(
@@ -38,7 +64,10 @@ def test_conv_transpose_matches_flax(shape, features, kernel, strides, padding, 
   def loss(module):
     return lambda p, inputs: jnp.sum((module.apply(p, inputs) - target) ** 2)
 
-  np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), rtol=1e-6)
+  want = reference.apply(params, x)
+  np.testing.assert_allclose(
+    ours.apply(params, x), want, rtol=1e-5, atol=1e-6 * float(jnp.abs(want).max())
+  )
   ours_grads = jax.jit(jax.grad(loss(ours), argnums=(0, 1)))(params, x)
   reference_grads = jax.jit(jax.grad(loss(reference), argnums=(0, 1)))(params, x)
   for got, want in zip(jax.tree.leaves(ours_grads), jax.tree.leaves(reference_grads), strict=True):
@@ -54,8 +83,12 @@ def test_transpose_padding_matches_lax_output_sizes():
       assert dilated + low + high - kernel + 1 == expected, (kernel, stride, padding)
 
 
-def test_bad_weight_grad_is_named():
+def test_bad_implementation_is_named():
   with pytest.raises(ValueError, match="'fast'"):
-    layers.ConvTranspose(3, (2, 2), weight_grad="fast").init(
+    layers.Conv(3, (2, 2), implementation="fast").init(
+      jax.random.PRNGKey(0), jnp.zeros((1, 2, 2, 1))
+    )
+  with pytest.raises(ValueError, match="'fast'"):
+    layers.ConvTranspose(3, (2, 2), implementation="fast").init(
       jax.random.PRNGKey(0), jnp.zeros((1, 2, 2, 1))
     )
