@@ -15,10 +15,12 @@ CASES = [  # (input shape, features, kernel, strides, padding)
   ((2, 4, 4, 3), 5, (3, 3), (2, 2), "VALID"),
   ((2, 4, 6, 3), 2, (3, 4), (3, 2), ((1, 2), (2, 1))),  # Explicit, asymmetric padding.
   ((2, 6, 6, 3), 4, (3, 3), (1, 1), "SAME"),
+  ((2, 3, 4, 3), 4, (2, 2), (3, 3), "VALID"),  # Kernel smaller than the stride: gaps.
+  ((2, 5, 4, 8), 9, (3, 3), (2, 2), ((4, 1), (0, 3))),  # Padding past the kernel; "auto" phases.
 ]
 
 
-@pytest.mark.parametrize("implementation", ["subpixel", "taps", "xla"])
+@pytest.mark.parametrize("implementation", ["subpixel", "adjoint", "matmul", "xla", "auto"])
 @pytest.mark.parametrize(("shape", "features", "kernel", "strides", "padding"), CASES)
 def test_conv_transpose_matches_flax(shape, features, kernel, strides, padding, implementation):
   options = dict(features=features, kernel_size=kernel, strides=strides, padding=padding)
@@ -36,10 +38,11 @@ CONV_CASES = [  # (input shape, features, kernel, strides, padding)
   ((2, 7, 6, 3), 2, (3, 4), (3, 2), ((0, 2), (1, 0))),  # Asymmetric, uneven.
   ((2, 8, 8, 3), 4, (4, 4), (2, 2), "SAME"),
   ((2, 6, 6, 3), 4, (3, 3), (1, 1), "VALID"),
+  ((2, 9, 9, 8), 3, (4, 4), (2, 2), ((2, 0), (1, 1))),  # 8 channels: "auto" is sub-pixel.
 ]
 
 
-@pytest.mark.parametrize("implementation", ["subpixel", "taps", "xla"])
+@pytest.mark.parametrize("implementation", ["subpixel", "taps", "matmul", "xla", "auto"])
 @pytest.mark.parametrize(("shape", "features", "kernel", "strides", "padding"), CONV_CASES)
 def test_conv_matches_flax(shape, features, kernel, strides, padding, implementation):
   options = dict(features=features, kernel_size=kernel, strides=strides, padding=padding)

@@ -49,7 +49,7 @@ class Encoder(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool):
     conv = functools.partial(
-      nn.Conv,
+      layers.Conv,  # flax's, with faster gradients on CPU.
       kernel_size=(4, 4),
       strides=(2, 2),
       padding=((1, 1), (1, 1)),

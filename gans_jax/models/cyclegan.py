@@ -57,7 +57,7 @@ class ResnetGenerator(nn.Module):
     ngf = self.width
     use_bias = self.norm == "instance"
     conv = functools.partial(
-      nn.Conv, padding="VALID", use_bias=use_bias, kernel_init=pix2pix.normal_init,
+      layers.Conv, padding="VALID", use_bias=use_bias, kernel_init=pix2pix.normal_init,
       dtype=self.dtype,
     )  # fmt: skip
     norm = functools.partial(pix2pix.normalization, self.norm, train, self.dtype)

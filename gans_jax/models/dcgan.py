@@ -81,7 +81,7 @@ class Generator(nn.Module):
     num_up = num_upsamplings(resolution)
     k = self.kernel_size
     deconv = functools.partial(
-      layers.ConvTranspose,  # flax's, with a faster weight gradient on CPU.
+      layers.ConvTranspose,  # flax's, faster on CPU.
       kernel_size=(k, k),
       use_bias=False,
       kernel_init=normal_init,
@@ -134,7 +134,7 @@ class Discriminator(nn.Module):
     k = self.kernel_size
     pad = (k - 1) // 2
     conv = functools.partial(
-      nn.Conv,
+      layers.Conv,  # flax's, with faster gradients on CPU.
       kernel_size=(k, k),
       strides=(2, 2),
       padding=((pad, pad), (pad, pad)),

@@ -1,22 +1,25 @@
 """Convolution layers with the semantics of flax.linen's but faster on XLA:CPU.
 
 XLA:CPU runs convolutions with a dilated operand slowly: the transposed convolution (an
-input-dilated convolution), the input gradient of a strided convolution (the same thing) and
-the weight gradient of a transposed convolution. Two exact rewrites avoid the dilation:
+input-dilated convolution), the input gradient of a strided convolution (the same thing) and,
+slowest by far, the kernel gradient of a transposed convolution. Exact rewrites avoid the
+dilation:
 
 - sub-pixel phases (``subpixel_conv_transpose``): output row ``s * m + r`` of a stride-s transposed
   convolution only meets the kernel taps ``t = t0(r) + s * j``, so the output is ``s x s``
   stride-1 convolutions of the undilated input with sub-kernels, interleaved (Shi et al. 2016's
-  sub-pixel convolution, read backwards). Same FLOPs, no multiplications by the dilation's zeros,
-  and autodiff of stride-1 convolutions needs no dilation either;
-- tap-wise weight gradients (``conv_transpose``): for kernel tap (a, b) the output gradient is
-  read at stride s from the offset that tap writes to and contracted with the input in one
-  matmul.
+  sub-pixel convolution, read backwards). Same FLOPs, no multiplications by the dilation's zeros.
+  A strided convolution's input gradient is such a transposed convolution
+  (``conv_input_gradient``);
+- adjoint gradients (``_adjoint_convolution``): a transposed convolution is the adjoint of a
+  strided convolution, so its input gradient is that convolution and its kernel gradient that
+  convolution's weight gradient, both of which XLA computes fast;
+- im2col kernel gradients for strided convolutions of few input channels (RGB inputs).
 
-``Conv`` can compute a strided convolution's input gradient by sub-pixel phases;
-``ConvTranspose`` uses tap-wise weight gradients on CPU and can compute its output by sub-pixel
-phases. Both keep flax's parameter names, shapes and initialisers, so checkpoints and parameter
-counts do not change.
+``Conv`` and ``ConvTranspose`` pick these on CPU (``implementation="auto"``) and XLA's own
+convolutions on accelerators. Both keep flax's parameter names, shapes and initialisers, so
+checkpoints and parameter counts do not change; results agree with flax's to float rounding.
+Per-layer timings: ``benchmarks/layer_timings.py``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 # Conv's "auto" on CPU uses sub-pixel input gradients for layers with at least this many input
 # channels (their phases produce that many channels).
 MIN_SUBPIXEL_CHANNELS = 8
+# "auto" runs a layer whose larger side has fewer positions (batch x height x width) than this as
+# im2col matmuls: there the convolutions' copies of the kernel (flips, transposes, sub-kernels) cost
+# more than the arithmetic (pix2pix's inner layers at batch 1: 3-30x faster per layer).
+MIN_REWRITE_POSITIONS = 1024
 
 
 def transpose_padding(kernel: int, stride: int, padding: str) -> tuple[int, int]:
@@ -64,7 +71,7 @@ def _xla_conv_transpose(x, kernel, strides, padding):
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
 def conv_transpose(x, kernel, strides: tuple[int, int], padding, subpixel: bool = False):
-  """``lax.conv_transpose`` (NHWC, HWIO kernel, no kernel flip) with a tap-wise weight gradient.
+  """``lax.conv_transpose`` (NHWC, HWIO kernel, no kernel flip) with a fast kernel gradient.
 
   Args:
     x: [B, H, W, C_in].
@@ -72,7 +79,7 @@ def conv_transpose(x, kernel, strides: tuple[int, int], padding, subpixel: bool 
     strides: (sh, sw), the input dilation.
     padding: "SAME", "VALID" or ((low, high), (low, high)) on the dilated input.
     subpixel: compute the output by sub-pixel phases instead of XLA's dilated convolution. The
-      input gradient is XLA's either way (a strided convolution, which XLA runs fast).
+      gradients are strided convolutions either way (``_adjoint_convolution``).
 
   Returns:
     [B, H', W', C_out], ``lax.conv_transpose``'s output.
@@ -93,33 +100,55 @@ def _conv_transpose_forward(x, kernel, strides, padding, subpixel):
 def _conv_transpose_backward(strides, padding, subpixel, residuals, grad_out):
   del subpixel  # The same gradients whichever way the output was computed.
   x, kernel = residuals
-  _, input_vjp = jax.vjp(lambda inputs: _xla_conv_transpose(inputs, kernel, strides, padding), x)
-  (grad_x,) = input_vjp(grad_out)
+  adjoint = _adjoint_convolution(x.shape, grad_out, kernel.shape, strides, padding)
+  flipped = kernel[::-1, ::-1]
+  grad_x = adjoint(flipped)
+  _, kernel_vjp = jax.vjp(adjoint, flipped)
+  (grad_flipped,) = kernel_vjp(x.astype(grad_out.dtype))
+  return grad_x.astype(x.dtype), grad_flipped[::-1, ::-1].astype(kernel.dtype)
 
-  # With xp the dilated, padded input (xp[low + s * i] = x[i]) the output is
-  # y[o] = sum_t xp[o + t] kernel[t], so grad_kernel[t] = sum_i x[i] grad_out[low + s * i - t].
-  (low_h, _), (low_w, _) = _explicit_padding(kernel.shape[:2], strides, padding)
-  kh, kw = kernel.shape[:2]
-  sh, sw = strides
-  batch, height, width, _ = x.shape
-  margin = max(kh, kw)  # Zero margin so every tap's strided read stays inside the array.
-  padded = jnp.pad(
-    grad_out, ((0, 0), (margin, margin + sh * height), (margin, margin + sw * width), (0, 0))
-  )
-  taps = []
-  for a in range(kh):
-    for b in range(kw):
-      start = (0, margin + low_h - a, margin + low_w - b, 0)
-      limit = (
-        batch,
-        start[1] + sh * (height - 1) + 1,
-        start[2] + sw * (width - 1) + 1,
-        grad_out.shape[-1],
-      )
-      taps.append(lax.slice(padded, start, limit, (1, sh, sw, 1)))  # [B, H, W, C_out]
-  read = jnp.stack(taps).reshape(kh, kw, *taps[0].shape)  # [kh, kw, B, H, W, C_out]
-  grad_kernel = jnp.einsum("bhwi,uvbhwo->uvio", x, read).astype(kernel.dtype)
-  return grad_x, grad_kernel
+
+def _adjoint_convolution(x_shape, grad_out, kernel_shape, strides, padding):
+  """w -> conv(grad_out, w): the strided convolution that a transposed convolution is the
+  adjoint of.
+
+  With y = conv_transpose(x, k) and w the kernel flipped in space and read with its
+  [C_in, C_out] blocks as [out, in] ("HWOI": no transposed copy), <y, g> = <x, conv(g, w)>.
+  So ``conv(grad_out, flip(k))`` is the input gradient, and this convolution's weight gradient
+  (input grad_out, output gradient x), flipped back, the kernel gradient: both strided
+  convolutions, which XLA:CPU runs without the dilated operands of autodiff's (measured on
+  DCGAN's G: kernel gradients 1.6-3x faster than a tap-wise matmul, ~40x faster than XLA's).
+
+  Args:
+    x_shape: (B, H, W, C_in), the transposed convolution's input shape.
+    grad_out: [B, H', W', C_out], the gradient of its output.
+    kernel_shape: (kh, kw, C_in, C_out).
+    strides: (sh, sw).
+    padding: "SAME", "VALID" or ((low, high), (low, high)) on the dilated input.
+
+  Returns:
+    A function of w [kh, kw, C_in, C_out] (the flipped kernel) -> [B, H, W, C_in].
+  """
+  pads = []
+  for size, out, k, s, (low, _) in zip(
+    x_shape[1:3],
+    grad_out.shape[1:3],
+    kernel_shape[:2],
+    strides,
+    _explicit_padding(kernel_shape[:2], strides, padding),
+    strict=True,
+  ):
+    # conv(g, w)[i] reads g[s * i + u - (k - 1 - low)] for taps u; the high side makes exactly
+    # `size` outputs (negative padding crops).
+    before = k - 1 - low
+    pads.append((before, s * (size - 1) + k - out - before))
+
+  def adjoint(w):
+    return lax.conv_general_dilated(
+      grad_out, w, strides, tuple(pads), dimension_numbers=("NHWC", "HWOI", "NHWC")
+    )
+
+  return adjoint
 
 
 conv_transpose.defvjp(_conv_transpose_forward, _conv_transpose_backward)
@@ -135,21 +164,27 @@ def _phase_taps(kernel: int, stride: int, low: int, phase: int) -> tuple[int, in
   return first, count, offset
 
 
-def subpixel_conv_transpose(x, kernel, strides: tuple[int, int], padding) -> jax.Array:
+def subpixel_conv_transpose(
+  x, kernel, strides: tuple[int, int], padding, kernel_layout: str = "HWIO"
+) -> jax.Array:
   """``lax.conv_transpose`` (NHWC, HWIO, no kernel flip) as s_h * s_w stride-1 convolutions of the
   undilated input with sub-kernels, interleaved.
 
   Args:
     x: [B, H, W, C_in].
-    kernel: [kh, kw, C_in, C_out].
+    kernel: [kh, kw, C_in, C_out] ("HWIO"), or [kh, kw, C_out, C_in] with ``kernel_layout="HWOI"``
+      (read in place: no transposed copy of the kernel).
     strides: (sh, sw).
     padding: "SAME", "VALID" or ((low, high), (low, high)) on the dilated input.
+    kernel_layout: "HWIO" or "HWOI".
 
   Returns:
     [B, H', W', C_out], ``lax.conv_transpose``'s output (to float rounding).
   """
   batch, height, width, _ = x.shape
-  kh, kw, _, features = kernel.shape
+  kh, kw = kernel.shape[:2]
+  features = kernel.shape[kernel_layout.index("O")]
+  dimensions = ("NHWC", kernel_layout, "NHWC")
   (sh, sw) = strides
   (low_h, high_h), (low_w, high_w) = _explicit_padding((kh, kw), strides, padding)
   out_h = (height - 1) * sh + 1 + low_h + high_h - kh + 1
@@ -178,7 +213,7 @@ def subpixel_conv_transpose(x, kernel, strides: tuple[int, int], padding) -> jax
       )
       sub_kernel = kernel[first_h::sh, first_w::sw]  # [count_h, count_w, C_in, C_out]
       columns.append(
-        lax.conv_general_dilated(window, sub_kernel, (1, 1), "VALID", dimension_numbers=_DIMENSIONS)
+        lax.conv_general_dilated(window, sub_kernel, (1, 1), "VALID", dimension_numbers=dimensions)
       )
     rows.append(jnp.stack(columns, axis=3))  # [B, rows, cols, sw, C_out]
   y = jnp.stack(rows, axis=2)  # [B, rows, sh, cols, sw, C_out]
@@ -199,8 +234,8 @@ def conv_input_gradient(grad_out, kernel, input_hw, strides, padding) -> jax.Arr
   ):
     before = k - 1 - low
     pads.append((before, size + k - 1 - ((out - 1) * s + 1) - before))
-  flipped = jnp.swapaxes(kernel[::-1, ::-1], 2, 3)
-  return subpixel_conv_transpose(grad_out, flipped, strides, tuple(pads))
+  # The kernel's [C_in, C_out] blocks serve as [O, I] of the transposed convolution, in place.
+  return subpixel_conv_transpose(grad_out, kernel[::-1, ::-1], strides, tuple(pads), "HWOI")
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
@@ -252,8 +287,176 @@ def _im2col_kernel_gradient(x, grad_out, kernel, strides, padding):
 conv.defvjp(_conv_forward, _conv_backward)
 
 
+# ----------------------------------------------------------------------------- im2col matmuls
+
+
+def unfold(x, kernel_hw, strides, pad_low, out_hw) -> jax.Array:
+  """im2col: [B, H, W, C] -> [B, H_o, W_o, kh * kw, C] with cols[i, t] = x_padded[s * i + t].
+
+  Args:
+    x: [B, H, W, C].
+    kernel_hw: (kh, kw).
+    strides: (sh, sw).
+    pad_low: (top, left) zero padding; the bottom and right are padded as far as reads need.
+    out_hw: (H_o, W_o), the number of windows.
+  """
+  batch, height, width, channels = x.shape
+  (kh, kw), (sh, sw), (top, left), (out_h, out_w) = kernel_hw, strides, pad_low, out_hw
+  bottom = sh * (out_h - 1) + kh - top - height
+  right = sw * (out_w - 1) + kw - left - width
+  # lax.pad, as the pads can be negative (crops) for transposed convolutions padded past the kernel.
+  padded = lax.pad(
+    x, jnp.zeros((), x.dtype), ((0, 0, 0), (top, bottom, 0), (left, right, 0), (0, 0, 0))
+  )
+  windows = [
+    lax.slice(
+      padded,
+      (0, a, b, 0),
+      (batch, a + sh * (out_h - 1) + 1, b + sw * (out_w - 1) + 1, channels),
+      (1, sh, sw, 1),
+    )
+    for a in range(kh)
+    for b in range(kw)
+  ]
+  return jnp.stack(windows, axis=3)
+
+
+def fold(cols, kernel_hw, strides, pad_low, out_hw) -> jax.Array:
+  """col2im, the adjoint of ``unfold``: [B, H_o, W_o, kh * kw, C] -> [B, H, W, C] (``out_hw``),
+  y[p] = sum of cols[i, t] over s * i + t - pad_low = p. Output phase (r, c) sums the taps that
+  land on it, each a shifted copy of its slice: no scatter, no dilation."""
+  batch, out_h, out_w, _, channels = cols.shape
+  (kh, kw), (sh, sw), (top, left), (height, width) = kernel_hw, strides, pad_low, out_hw
+  cols = cols.reshape(batch, out_h, out_w, kh, kw, channels)
+  rows_per_phase, cols_per_phase = -(-height // sh), -(-width // sw)
+  zero = jnp.zeros((), cols.dtype)
+  phase_rows = []
+  for r in range(sh):
+    phase_columns = []
+    for c in range(sw):
+      total = jnp.zeros((batch, rows_per_phase, cols_per_phase, channels), cols.dtype)
+      for a in [a for a in range(kh) if (r + top - a) % sh == 0]:
+        shift_h = (r + top - a) // sh  # Phase row q takes window row q + shift_h.
+        for b in [b for b in range(kw) if (c + left - b) % sw == 0]:
+          shift_w = (c + left - b) // sw
+          total = total + lax.pad(
+            cols[:, :, :, a, b],
+            zero,
+            (
+              (0, 0, 0),
+              (-shift_h, rows_per_phase - out_h + shift_h, 0),
+              (-shift_w, cols_per_phase - out_w + shift_w, 0),
+              (0, 0, 0),
+            ),
+          )
+      phase_columns.append(total)
+    phase_rows.append(jnp.stack(phase_columns, axis=3))  # [B, rows, cols, sw, C]
+  y = jnp.stack(phase_rows, axis=2)  # [B, rows, sh, cols, sw, C]
+  y = y.reshape(batch, rows_per_phase * sh, cols_per_phase * sw, channels)
+  return y[:, :height, :width]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
+def _unfold(x, kernel_hw, strides, pad_low, out_hw):
+  return unfold(x, kernel_hw, strides, pad_low, out_hw)
+
+
+def _unfold_forward(x, kernel_hw, strides, pad_low, out_hw):
+  return unfold(x, kernel_hw, strides, pad_low, out_hw), x.shape[1:3]
+
+
+def _unfold_backward(kernel_hw, strides, pad_low, out_hw, input_hw, grad):
+  return (fold(grad, kernel_hw, strides, pad_low, input_hw),)
+
+
+_unfold.defvjp(_unfold_forward, _unfold_backward)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
+def _fold(cols, kernel_hw, strides, pad_low, out_hw):
+  return fold(cols, kernel_hw, strides, pad_low, out_hw)
+
+
+def _fold_forward(cols, kernel_hw, strides, pad_low, out_hw):
+  return fold(cols, kernel_hw, strides, pad_low, out_hw), cols.shape[1:3]
+
+
+def _fold_backward(kernel_hw, strides, pad_low, out_hw, windows_hw, grad):
+  return (unfold(grad, kernel_hw, strides, pad_low, windows_hw),)
+
+
+_fold.defvjp(_fold_forward, _fold_backward)
+
+
+def matmul_conv(x, kernel, strides, padding) -> jax.Array:
+  """``_conv`` (explicit padding pairs) as im2col and one matmul with the kernel in place; its
+  gradients are matmuls and col2im (``fold``). For small layers with large kernels (pix2pix's
+  inner layers at batch 1), where the convolutions' kernel copies dominate."""
+  kh, kw, channels, features = kernel.shape
+  out_hw = tuple(
+    (size + low + high - k) // s + 1
+    for size, (low, high), k, s in zip(x.shape[1:3], padding, (kh, kw), strides, strict=True)
+  )
+  cols = _unfold(x, (kh, kw), tuple(strides), (padding[0][0], padding[1][0]), out_hw)
+  return jnp.einsum("bhwtc,tco->bhwo", cols, kernel.reshape(kh * kw, channels, features))
+
+
+def matmul_conv_transpose(x, kernel, strides, padding) -> jax.Array:
+  """``lax.conv_transpose`` as one matmul per kernel tap and col2im (``fold``); the gradients are
+  im2col and matmuls. For small layers with large kernels, like ``matmul_conv``.
+
+  The matmuls are batched over the taps with x broadcast to every tap, so that each reads its
+  [C_in, C_out] block of the kernel in place (a contraction over the kernel's middle axis would
+  transpose the whole kernel, which is the cost this implementation exists to avoid).
+  """
+  kh, kw, channels, features = kernel.shape
+  (low_h, high_h), (low_w, high_w) = _explicit_padding((kh, kw), strides, padding)
+  out_h = (x.shape[1] - 1) * strides[0] + 1 + low_h + high_h - kh + 1
+  out_w = (x.shape[2] - 1) * strides[1] + 1 + low_w + high_w - kw + 1
+  batch, height, width, _ = x.shape
+  taps = kh * kw
+  inputs = jnp.broadcast_to(x.reshape(1, -1, channels), (taps, batch * height * width, channels))
+  products = jnp.einsum("tpc,tco->tpo", inputs, kernel.reshape(taps, channels, features))
+  # y[o] = sum over o = s * i + t' - (k - 1 - low) of x[i] kernel[k - 1 - t']: col2im of the
+  # products in reversed tap order.
+  cols = jnp.moveaxis(products[::-1], 0, 1).reshape(batch, height, width, taps, features)
+  pad_low = (kh - 1 - low_h, kw - 1 - low_w)
+  return _fold(cols, (kh, kw), tuple(strides), pad_low, (out_h, out_w))
+
+
 def _on_cpu() -> bool:
   return jax.default_backend() == "cpu"
+
+
+def _positions(x) -> int:
+  """Batch x height x width of an NHWC array."""
+  return x.shape[0] * x.shape[1] * x.shape[2]
+
+
+def resolve_implementation(layer: nn.Module, x) -> str:
+  """The implementation a ``Conv`` or ``ConvTranspose`` runs for input x [B, H, W, C_in]: its own
+  ``implementation`` unless that is "auto"; then, on CPU (XLA's own elsewhere):
+
+  - Conv with strides > 1: "taps" below ``MIN_SUBPIXEL_CHANNELS`` input channels, "matmul" below
+    ``MIN_REWRITE_POSITIONS`` input positions, "subpixel" otherwise; stride 1: "xla";
+  - ConvTranspose: "adjoint" below ``MIN_SUBPIXEL_CHANNELS`` output features, "matmul" below
+    ``MIN_REWRITE_POSITIONS`` output positions, "subpixel" otherwise.
+  """
+  if layer.implementation != "auto":
+    return layer.implementation
+  if not _on_cpu():
+    return "xla"
+  strides = tuple(layer.strides)
+  if isinstance(layer, ConvTranspose):
+    if layer.features < MIN_SUBPIXEL_CHANNELS:
+      return "adjoint"
+    positions = _positions(x) * strides[0] * strides[1]  # About the output's.
+    return "matmul" if positions < MIN_REWRITE_POSITIONS else "subpixel"
+  if max(strides) == 1:
+    return "xla"
+  if x.shape[-1] < MIN_SUBPIXEL_CHANNELS:
+    return "taps"
+  return "matmul" if _positions(x) < MIN_REWRITE_POSITIONS else "subpixel"
 
 
 def _inputs_and_kernel(layer: nn.Module, x):
@@ -282,16 +485,15 @@ def _implementation(layer: nn.Module, name: str, implementations: dict):
 
 
 class Conv(nn.Module):
-  """Drop-in for ``flax.linen.Conv`` (NHWC, no dilation or groups) with a faster input gradient
-  on CPU for strided convolutions.
+  """Drop-in for ``flax.linen.Conv`` (NHWC, no dilation or groups) with faster gradients on CPU
+  for strided convolutions.
 
   ``implementation``: "subpixel" (the input gradient by sub-pixel phases, see ``conv``), "taps"
-  (the weight gradient as one im2col matmul), "xla" (plain ``lax.conv_general_dilated``, the
-  default), or "auto": on CPU, for strides > 1, subpixel with at least ``MIN_SUBPIXEL_CHANNELS``
-  input channels and taps with fewer; XLA's otherwise. Measured per layer (DCGAN 64x64 D, batch
-  64): sub-pixel input gradients 1.7-2.5x faster than XLA's, 2.3x slower for RGB inputs, whose
-  XLA weight gradient is 5.7x slower than the im2col one. The networks do not use it yet: the
-  whole DCGAN 64x64 step gained 0-15 %, inside this machine's run-to-run noise (issue 7).
+  (the weight gradient as one im2col matmul), "xla" (plain ``lax.conv_general_dilated``), or
+  "auto": on CPU, for strides > 1, subpixel with at least ``MIN_SUBPIXEL_CHANNELS`` input
+  channels and taps with fewer; XLA's otherwise. Measured on DCGAN's 64x64 D at batch 64 (this
+  2-core CPU): sub-pixel input gradients 1.0-3.7x faster than XLA's; for RGB inputs the im2col
+  weight gradient is 1.4x faster and sub-pixel input gradients 2x slower.
   """
 
   features: int
@@ -301,7 +503,7 @@ class Conv(nn.Module):
   use_bias: bool = True
   kernel_init: Any = nn.initializers.lecun_normal()
   bias_init: Any = nn.initializers.zeros
-  implementation: str = "xla"
+  implementation: str = "auto"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -314,13 +516,11 @@ class Conv(nn.Module):
     else:
       padding = tuple(map(tuple, self.padding))
     padding = tuple((int(low), int(high)) for low, high in padding)
-    name = self.implementation
-    if name == "auto":
-      few_channels = x.shape[-1] < MIN_SUBPIXEL_CHANNELS
-      name = ("taps" if few_channels else "subpixel") if _on_cpu() and max(strides) > 1 else "xla"
+    name = resolve_implementation(self, x)
     implementations = {
       "subpixel": functools.partial(conv, subpixel=True),
       "taps": functools.partial(conv, subpixel=False),
+      "matmul": matmul_conv,
       "xla": _conv,
     }
     operation = _implementation(self, name, implementations)
@@ -332,10 +532,12 @@ class ConvTranspose(nn.Module):
 
   The same parameter names, shapes and initialisers, so checkpoints and parameter counts do not
   change. ``implementation``: "subpixel" (output by sub-pixel phases; XLA's input gradient and
-  tap-wise weight gradient), "taps" (XLA's output and input gradient, tap-wise weight gradient),
-  "xla" (plain ``lax.conv_transpose``), or "auto" (taps on CPU, XLA's elsewhere). Measured per
-  layer (DCGAN 64x64 G, batch 64): sub-pixel outputs 1.4-1.8x faster than XLA's, 2.5x slower
-  for RGB outputs; "auto" does not pick them yet (issue 7 measures whole steps first).
+  the adjoint kernel gradient), "adjoint" (XLA's output and input gradient, adjoint kernel
+  gradient), "xla" (plain ``lax.conv_transpose``), or "auto": on CPU subpixel with at least
+  ``MIN_SUBPIXEL_CHANNELS`` output features and adjoint with fewer, XLA's elsewhere. Measured on
+  DCGAN's 64x64 G at batch 64 (this 2-core CPU): sub-pixel outputs 1.1-2.4x faster than XLA's,
+  2.5x slower for RGB outputs; adjoint kernel gradients 1.6-3x faster than tap-wise matmuls and
+  ~40x faster than XLA's.
   """
 
   features: int
@@ -356,11 +558,10 @@ class ConvTranspose(nn.Module):
     padding = self.padding if isinstance(self.padding, str) else tuple(map(tuple, self.padding))
     implementations = {
       "subpixel": functools.partial(conv_transpose, subpixel=True),
-      "taps": conv_transpose,
+      "adjoint": conv_transpose,
+      "matmul": matmul_conv_transpose,
       "xla": _xla_conv_transpose,
     }
-    name = self.implementation
-    if name == "auto":
-      name = "taps" if _on_cpu() else "xla"
+    name = resolve_implementation(self, x)
     operation = _implementation(self, name, implementations)
     return _add_bias(self, operation(x, kernel, strides, padding))

@@ -89,7 +89,7 @@ class UNetGenerator(nn.Module):
     ngf = self.width
     # Channels of each encoder level, outermost first: ngf, 2ngf, 4ngf, then 8ngf down to 1x1.
     channels = [ngf, 2 * ngf, 4 * ngf] + [8 * ngf] * (self.num_downs - 3)
-    conv = functools.partial(nn.Conv, padding=((1, 1), (1, 1)), dtype=self.dtype, **_STRIDE2)
+    conv = functools.partial(layers.Conv, padding=((1, 1), (1, 1)), dtype=self.dtype, **_STRIDE2)
     norm = functools.partial(normalization, self.norm, train, self.dtype)
     use_bias = self.norm == "instance"  # BatchNorm's shift makes a bias redundant.
 
@@ -141,7 +141,7 @@ class PatchDiscriminator(nn.Module):
     if self.num_classes:
       raise ValueError("The PatchGAN discriminator is not class-conditional; set num_classes=0.")
     conv = functools.partial(
-      nn.Conv, kernel_size=(4, 4), padding=((1, 1), (1, 1)), kernel_init=normal_init,
+      layers.Conv, kernel_size=(4, 4), padding=((1, 1), (1, 1)), kernel_init=normal_init,
       dtype=self.dtype,
     )  # fmt: skip
     use_bias = self.norm == "instance"
