@@ -39,7 +39,7 @@ def _jax_step(case: str):
   import jax
   import jax.numpy as jnp
 
-  from gans_jax import config_utils, experiment, loop, trainers
+  from gans_jax import compile_options, config_utils, experiment, loop, trainers
 
   if case.startswith("dcgan"):
     resolution, batch = (64, 64) if case == "dcgan64" else (32, 128)
@@ -66,7 +66,11 @@ def _jax_step(case: str):
       "label": jnp.zeros((config.batch_size,), jnp.int32),
     }
   state = loop.initial_state(config, shape)
-  jitted = jax.jit(lambda s, b: family.train_step(s, b, config=config), donate_argnums=0)
+  jitted = jax.jit(
+    lambda s, b: family.train_step(s, b, config=config),
+    donate_argnums=0,
+    compiler_options=compile_options.for_train_step(config),  # As gans-jax train compiles it.
+  )
   started = time.perf_counter()
   compiled = jitted.lower(state, batch).compile()
   compile_sec = time.perf_counter() - started

@@ -17,7 +17,7 @@ import time
 import jax
 import jax.numpy as jnp
 
-from gans_jax import config_utils, experiment, loop, parallel, trainers
+from gans_jax import compile_options, config_utils, experiment, loop, parallel, trainers
 
 
 def measure(config, *, steps: int = 10, repeats: int = 5) -> dict:
@@ -34,7 +34,11 @@ def measure(config, *, steps: int = 10, repeats: int = 5) -> dict:
     mesh,
   )
   state = jax.device_put(loop.initial_state(config, shape), parallel.replicated(mesh))
-  step = jax.jit(lambda s, b: family.train_step(s, b, config=config), donate_argnums=0)
+  step = jax.jit(
+    lambda s, b: family.train_step(s, b, config=config),
+    donate_argnums=0,
+    compiler_options=compile_options.for_train_step(config),
+  )
 
   started = time.perf_counter()
   compiled = step.lower(state, batch).compile()

@@ -19,7 +19,15 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from gans_jax import checkpointing, config_utils, parallel, trainers, visualize, writers
+from gans_jax import (
+  checkpointing,
+  compile_options,
+  config_utils,
+  parallel,
+  trainers,
+  visualize,
+  writers,
+)
 from gans_jax.train_state import GANState
 
 CONFIG_FILE = "config.json"
@@ -142,6 +150,7 @@ def train(
     in_shardings=(state_shardings, parallel.batch_sharded(mesh)),
     out_shardings=(state_shardings, parallel.replicated(mesh)),
     donate_argnums=0,
+    compiler_options=compile_options.for_train_step(config),
   )
   render_grid = render_grid or latent_grid(config, sample_shape)
 
