@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gans_jax import compile_options
 from gans_jax.models import layers
 
 # (kind, batch, input size, C_in, C_out, stride): every stride-2 4x4 layer, padding 1.
@@ -51,7 +52,7 @@ CASES = {
   ],
 }
 IMPLEMENTATIONS = {
-  "conv": ("xla", "subpixel", "taps", "matmul"),
+  "conv": ("xla", "subpixel", "matmul"),
   "transpose": ("xla", "subpixel", "adjoint", "matmul"),
 }
 
@@ -66,7 +67,9 @@ def _best_ms(function, *args, repeats: int) -> float:
   return best * 1e3
 
 
-def time_layer(kind, batch, size, channels, features, stride, implementation, repeats) -> dict:
+def time_layer(
+  kind, batch, size, channels, features, stride, implementation, repeats, options=None
+) -> dict:
   """{"out", "dx", "dk"} milliseconds of one layer and implementation."""
   module_type = layers.Conv if kind == "conv" else layers.ConvTranspose
   padding = ((1, 1), (1, 1)) if kind == "conv" else ((2, 2), (2, 2))
@@ -85,10 +88,10 @@ def time_layer(kind, batch, size, channels, features, stride, implementation, re
       _, vjp = jax.vjp(module.apply, p, inputs)
       return vjp(grad_y)[argnum]
 
-    return jax.jit(run)
+    return jax.jit(run, compiler_options=options)
 
   return {
-    "out": _best_ms(jax.jit(module.apply), params, x, repeats=repeats),
+    "out": _best_ms(jax.jit(module.apply, compiler_options=options), params, x, repeats=repeats),
     "dx": _best_ms(pulled(1), params, x, repeats=repeats),
     "dk": _best_ms(pulled(0), params, x, repeats=repeats),
   }
@@ -107,9 +110,16 @@ def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated: {list(CASES)}")
   parser.add_argument("--repeats", type=int, default=5)
+  parser.add_argument(
+    "--cpu-convolutions", default="ynnpack", choices=compile_options.CPU_CONVOLUTION_LIBRARIES
+  )
   args = parser.parse_args(argv)
+  options = compile_options.for_train_step({"cpu_convolutions": args.cpu_convolutions})
   for case in args.cases.split(","):
-    print(f"\n{case}: ms of output / input gradient / kernel gradient (best of {args.repeats})")
+    print(
+      f"\n{case}, {args.cpu_convolutions}: ms of output / input gradient / kernel gradient "
+      f"(best of {args.repeats})"
+    )
     for layer in CASES[case]:
       kind, batch, size, channels, features, stride = layer
       cells = []
@@ -117,7 +127,7 @@ def main(argv=None) -> None:
         if implementation == "xla" and kind == "transpose" and batch * size * size > 4096:
           cells.append(f"{implementation} -- (dilated kernel gradient: seconds)")
           continue
-        t = time_layer(*layer, implementation, args.repeats)
+        t = time_layer(*layer, implementation, args.repeats, options)
         cells.append(f"{implementation} {t['out']:.1f}/{t['dx']:.1f}/{t['dk']:.1f}")
       print(
         f"{kind:9s} b{batch} {size}x{size} {channels}->{features} s{stride} "

@@ -256,8 +256,8 @@ def image_gan_config(arg, network: str | None = "dcgan", family: str = "gan"):
       config.model[role].width = arg.width
   config.checkpoint_every_steps = 500
   config.sample_every_steps = 250
-  # DCGAN-like steps ran ~10 % faster with Eigen's convolutions on the development CPU
-  # (benchmarks/compare_pytorch); pix2pix ran 5 % slower, so translation configs keep YNNPACK.
+  # DCGAN-like steps ran 13-19 % faster with Eigen's convolutions on the development CPU
+  # (benchmarks/compare_pytorch); pix2pix ran 2 % slower, so translation configs keep YNNPACK.
   config.cpu_convolutions = "eigen"
   return config
 

@@ -14,7 +14,8 @@ dilation:
 - adjoint gradients (``_adjoint_convolution``): a transposed convolution is the adjoint of a
   strided convolution, so its input gradient is that convolution and its kernel gradient that
   convolution's weight gradient, both of which XLA computes fast;
-- im2col kernel gradients for strided convolutions of few input channels (RGB inputs).
+- im2col matmuls (``matmul_conv``, ``matmul_conv_transpose``) for layers with few positions and
+  large kernels, where the convolutions' copies of the kernel cost more than the arithmetic.
 
 ``Conv`` and ``ConvTranspose`` pick these on CPU (``implementation="auto"``) and XLA's own
 convolutions on accelerators. Both keep flax's parameter names, shapes and initialisers, so
@@ -34,8 +35,8 @@ import jax.numpy as jnp
 from jax import lax
 
 _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
-# Conv's "auto" on CPU uses sub-pixel input gradients for layers with at least this many input
-# channels (their phases produce that many channels).
+# "auto" on CPU uses sub-pixel phases only where they produce at least this many channels (the
+# strided conv's input, the transposed conv's output): for RGB they ran 2-4x slower than XLA's.
 MIN_SUBPIXEL_CHANNELS = 8
 # "auto" runs a layer whose larger side has fewer positions (batch x height x width) than this as
 # im2col matmuls: there the convolutions' copies of the kernel (flips, transposes, sub-kernels) cost
@@ -238,50 +239,24 @@ def conv_input_gradient(grad_out, kernel, input_hw, strides, padding) -> jax.Arr
   return subpixel_conv_transpose(grad_out, kernel[::-1, ::-1], strides, tuple(pads), "HWOI")
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
-def conv(x, kernel, strides: tuple[int, int], padding, subpixel: bool = True) -> jax.Array:
-  """``lax.conv_general_dilated`` (NHWC, HWIO, explicit padding pairs) with faster gradients:
-  with ``subpixel`` the input gradient runs by sub-pixel phases instead of XLA's input-dilated
-  convolution (weight gradient: XLA's); otherwise the weight gradient is one im2col matmul (for
-  layers with few input channels, where XLA's is slow; input gradient: XLA's)."""
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def conv(x, kernel, strides: tuple[int, int], padding) -> jax.Array:
+  """``lax.conv_general_dilated`` (NHWC, HWIO, explicit padding pairs) whose input gradient runs
+  by sub-pixel phases (``conv_input_gradient``) instead of XLA's input-dilated convolution; the
+  weight gradient is XLA's."""
   return _conv(x, kernel, strides, padding)
 
 
-def _conv_forward(x, kernel, strides, padding, subpixel):
+def _conv_forward(x, kernel, strides, padding):
   return _conv(x, kernel, strides, padding), (x, kernel)
 
 
-def _conv_backward(strides, padding, subpixel, residuals, grad_out):
+def _conv_backward(strides, padding, residuals, grad_out):
   x, kernel = residuals
-  if subpixel:
-    grad_x = conv_input_gradient(grad_out, kernel, x.shape[1:3], strides, padding)
-    _, kernel_vjp = jax.vjp(lambda k: _conv(x, k, strides, padding), kernel)
-    (grad_kernel,) = kernel_vjp(grad_out)
-    return grad_x.astype(x.dtype), grad_kernel
-  _, input_vjp = jax.vjp(lambda inputs: _conv(inputs, kernel, strides, padding), x)
-  (grad_x,) = input_vjp(grad_out)
-  return grad_x, _im2col_kernel_gradient(x, grad_out, kernel, strides, padding)
-
-
-def _im2col_kernel_gradient(x, grad_out, kernel, strides, padding):
-  """grad_kernel[a, b] = sum over examples and outputs o of x_padded[s * o + (a, b)] grad_out[o]:
-  every tap's strided window of the input, stacked, contracted with the output gradient."""
-  kh, kw = kernel.shape[:2]
-  (sh, sw), ((low_h, high_h), (low_w, high_w)) = strides, padding
-  padded = jnp.pad(x, ((0, 0), (low_h, high_h), (low_w, high_w), (0, 0)))
-  batch, out_h, out_w, _ = grad_out.shape
-  windows = [
-    lax.slice(
-      padded,
-      (0, a, b, 0),
-      (batch, a + sh * (out_h - 1) + 1, b + sw * (out_w - 1) + 1, x.shape[-1]),
-      (1, sh, sw, 1),
-    )
-    for a in range(kh)
-    for b in range(kw)
-  ]
-  columns = jnp.stack(windows).reshape(kh, kw, batch, out_h, out_w, x.shape[-1])
-  return jnp.einsum("uvbhwi,bhwo->uvio", columns, grad_out).astype(kernel.dtype)
+  grad_x = conv_input_gradient(grad_out, kernel, x.shape[1:3], strides, padding)
+  _, kernel_vjp = jax.vjp(lambda k: _conv(x, k, strides, padding), kernel)
+  (grad_kernel,) = kernel_vjp(grad_out)
+  return grad_x.astype(x.dtype), grad_kernel
 
 
 conv.defvjp(_conv_forward, _conv_backward)
@@ -437,7 +412,7 @@ def resolve_implementation(layer: nn.Module, x) -> str:
   """The implementation a ``Conv`` or ``ConvTranspose`` runs for input x [B, H, W, C_in]: its own
   ``implementation`` unless that is "auto"; then, on CPU (XLA's own elsewhere):
 
-  - Conv with strides > 1: "taps" below ``MIN_SUBPIXEL_CHANNELS`` input channels, "matmul" below
+  - Conv with strides > 1: "xla" below ``MIN_SUBPIXEL_CHANNELS`` input channels, "matmul" below
     ``MIN_REWRITE_POSITIONS`` input positions, "subpixel" otherwise; stride 1: "xla";
   - ConvTranspose: "adjoint" below ``MIN_SUBPIXEL_CHANNELS`` output features, "matmul" below
     ``MIN_REWRITE_POSITIONS`` output positions, "subpixel" otherwise.
@@ -455,7 +430,7 @@ def resolve_implementation(layer: nn.Module, x) -> str:
   if max(strides) == 1:
     return "xla"
   if x.shape[-1] < MIN_SUBPIXEL_CHANNELS:
-    return "taps"
+    return "xla"
   return "matmul" if _positions(x) < MIN_REWRITE_POSITIONS else "subpixel"
 
 
@@ -488,12 +463,11 @@ class Conv(nn.Module):
   """Drop-in for ``flax.linen.Conv`` (NHWC, no dilation or groups) with faster gradients on CPU
   for strided convolutions.
 
-  ``implementation``: "subpixel" (the input gradient by sub-pixel phases, see ``conv``), "taps"
-  (the weight gradient as one im2col matmul), "xla" (plain ``lax.conv_general_dilated``), or
-  "auto": on CPU, for strides > 1, subpixel with at least ``MIN_SUBPIXEL_CHANNELS`` input
-  channels and taps with fewer; XLA's otherwise. Measured on DCGAN's 64x64 D at batch 64 (this
-  2-core CPU): sub-pixel input gradients 1.0-3.7x faster than XLA's; for RGB inputs the im2col
-  weight gradient is 1.4x faster and sub-pixel input gradients 2x slower.
+  ``implementation``: "subpixel" (the input gradient by sub-pixel phases, see ``conv``),
+  "matmul" (im2col, ``matmul_conv``), "xla" (plain ``lax.conv_general_dilated``) or "auto"
+  (``resolve_implementation``). Measured on this 2-core CPU (``benchmarks/layer_timings.py``):
+  sub-pixel input gradients 1.2-3.4x faster than XLA's on DCGAN's 64x64 D at batch 64; matmuls
+  up to 7x faster on pix2pix's inner layers at batch 1.
   """
 
   features: int
@@ -518,8 +492,7 @@ class Conv(nn.Module):
     padding = tuple((int(low), int(high)) for low, high in padding)
     name = resolve_implementation(self, x)
     implementations = {
-      "subpixel": functools.partial(conv, subpixel=True),
-      "taps": functools.partial(conv, subpixel=False),
+      "subpixel": conv,
       "matmul": matmul_conv,
       "xla": _conv,
     }
@@ -531,13 +504,13 @@ class ConvTranspose(nn.Module):
   """Drop-in for ``flax.linen.ConvTranspose`` (transpose_kernel=False, no dilation, NHWC).
 
   The same parameter names, shapes and initialisers, so checkpoints and parameter counts do not
-  change. ``implementation``: "subpixel" (output by sub-pixel phases; XLA's input gradient and
-  the adjoint kernel gradient), "adjoint" (XLA's output and input gradient, adjoint kernel
-  gradient), "xla" (plain ``lax.conv_transpose``), or "auto": on CPU subpixel with at least
-  ``MIN_SUBPIXEL_CHANNELS`` output features and adjoint with fewer, XLA's elsewhere. Measured on
-  DCGAN's 64x64 G at batch 64 (this 2-core CPU): sub-pixel outputs 1.1-2.4x faster than XLA's,
-  2.5x slower for RGB outputs; adjoint kernel gradients 1.6-3x faster than tap-wise matmuls and
-  ~40x faster than XLA's.
+  change. ``implementation``: "subpixel" (output by sub-pixel phases; gradients by the adjoint
+  strided convolution), "adjoint" (XLA's output, adjoint gradients), "matmul" (per-tap matmuls
+  and col2im, ``matmul_conv_transpose``), "xla" (plain ``lax.conv_transpose``) or "auto"
+  (``resolve_implementation``). Measured on this 2-core CPU (``benchmarks/layer_timings.py``):
+  on DCGAN's 64x64 G at batch 64, sub-pixel outputs 1.1-3.4x faster than XLA's and adjoint kernel
+  gradients ~60x faster (XLA's takes 0.7-0.8 s a layer); matmuls 3-30x faster on pix2pix's inner
+  layers at batch 1.
   """
 
   features: int
