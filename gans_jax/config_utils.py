@@ -256,9 +256,10 @@ def image_gan_config(arg, network: str | None = "dcgan", family: str = "gan"):
       config.model[role].width = arg.width
   config.checkpoint_every_steps = 500
   config.sample_every_steps = 250
-  # DCGAN-like steps ran 13-19 % faster with Eigen's convolutions on the development CPU
-  # (benchmarks/compare_pytorch); pix2pix ran 2 % slower, so translation configs keep YNNPACK.
-  config.cpu_convolutions = "eigen"
+  # Measured on the development CPU: ngf = ndf = 64 DCGAN steps ran 13-19 % faster with Eigen's
+  # convolutions (benchmarks/compare_pytorch), the default ngf = 16 step 20-50 % slower (small
+  # convolutions suit YNNPACK); pix2pix ran 2 % slower, so translation configs keep YNNPACK.
+  config.cpu_convolutions = "eigen" if arg.width >= 64 else "ynnpack"
   return config
 
 

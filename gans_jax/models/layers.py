@@ -26,6 +26,7 @@ Per-layer timings: ``benchmarks/layer_timings.py``.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,10 +39,16 @@ _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 # "auto" on CPU uses sub-pixel phases only where they produce at least this many channels (the
 # strided conv's input, the transposed conv's output): for RGB they ran 2-4x slower than XLA's.
 MIN_SUBPIXEL_CHANNELS = 8
-# "auto" runs a layer whose larger side has fewer positions (batch x height x width) than this as
-# im2col matmuls: there the convolutions' copies of the kernel (flips, transposes, sub-kernels) cost
-# more than the arithmetic (pix2pix's inner layers at batch 1: 3-30x faster per layer).
+# "auto" runs layers with kernels of at least MIN_MATMUL_KERNEL entries and fewer than
+# MIN_REWRITE_POSITIONS positions (batch x height x width) on the larger side as im2col matmuls:
+# there the convolutions' copies of the kernel (flips, transposes, sub-kernels) cost more than the
+# arithmetic (pix2pix's inner layers at batch 1: 3-30x faster per layer).
 MIN_REWRITE_POSITIONS = 1024
+MIN_MATMUL_KERNEL = 2**20
+# Sub-pixel phases turn one convolution into s x s smaller ones; below this many multiply-adds a
+# layer is bound by per-operation overhead and the extra operations cost more than they save (the
+# default 32x32 DCGAN's step ran 25 % slower with its 0.02-0.07 G-MAC layers split).
+MIN_SUBPIXEL_MACS = 2**28
 
 
 def transpose_padding(kernel: int, stride: int, padding: str) -> tuple[int, int]:
@@ -410,28 +417,50 @@ def _positions(x) -> int:
 
 def resolve_implementation(layer: nn.Module, x) -> str:
   """The implementation a ``Conv`` or ``ConvTranspose`` runs for input x [B, H, W, C_in]: its own
-  ``implementation`` unless that is "auto"; then, on CPU (XLA's own elsewhere):
+  ``implementation`` unless that is "auto"; then XLA's own off CPU, and on CPU:
 
-  - Conv with strides > 1: "xla" below ``MIN_SUBPIXEL_CHANNELS`` input channels, "matmul" below
-    ``MIN_REWRITE_POSITIONS`` input positions, "subpixel" otherwise; stride 1: "xla";
-  - ConvTranspose: "adjoint" below ``MIN_SUBPIXEL_CHANNELS`` output features, "matmul" below
-    ``MIN_REWRITE_POSITIONS`` output positions, "subpixel" otherwise.
+  - "matmul" for kernel-heavy layers: at least ``MIN_MATMUL_KERNEL`` kernel entries and fewer
+    than ``MIN_REWRITE_POSITIONS`` positions on the larger side (pix2pix's inner layers);
+  - "subpixel" for layers of at least ``MIN_SUBPIXEL_MACS`` multiply-adds whose phases make at
+    least ``MIN_SUBPIXEL_CHANNELS`` channels (DCGAN's and pix2pix's outer layers);
+  - otherwise the fewest operations, as small layers are bound by per-operation overhead: "xla"
+    for Conv, "adjoint" for ConvTranspose (XLA's own kernel gradient of a transposed
+    convolution is 10-60x slower at every size measured).
+  Strided convolutions only: a stride-1 Conv is always "xla".
   """
   if layer.implementation != "auto":
     return layer.implementation
   if not _on_cpu():
     return "xla"
   strides = tuple(layer.strides)
-  if isinstance(layer, ConvTranspose):
-    if layer.features < MIN_SUBPIXEL_CHANNELS:
-      return "adjoint"
-    positions = _positions(x) * strides[0] * strides[1]  # About the output's.
-    return "matmul" if positions < MIN_REWRITE_POSITIONS else "subpixel"
-  if max(strides) == 1:
+  transposed = isinstance(layer, ConvTranspose)
+  if not transposed and max(strides) == 1:
     return "xla"
-  if x.shape[-1] < MIN_SUBPIXEL_CHANNELS:
-    return "xla"
-  return "matmul" if _positions(x) < MIN_REWRITE_POSITIONS else "subpixel"
+  kernel_entries = math.prod(layer.kernel_size) * x.shape[-1] * layer.features
+  batch, height, width, _ = x.shape
+  if transposed:
+    out_h, out_w = _conv_transpose_output_hw(
+      (height, width), layer.kernel_size, strides, layer.padding
+    )
+    positions, phase_channels = batch * out_h * out_w, layer.features
+    multiply_adds = batch * height * width * kernel_entries  # Each input meets every tap.
+  else:
+    positions, phase_channels = _positions(x), x.shape[-1]
+    out_h, out_w = (-(-size // s) for size, s in zip((height, width), strides, strict=True))
+    multiply_adds = batch * out_h * out_w * kernel_entries  # About: one window per output.
+  if kernel_entries >= MIN_MATMUL_KERNEL and positions < MIN_REWRITE_POSITIONS:
+    return "matmul"
+  if multiply_adds >= MIN_SUBPIXEL_MACS and phase_channels >= MIN_SUBPIXEL_CHANNELS:
+    return "subpixel"
+  return "adjoint" if transposed else "xla"
+
+
+def _conv_transpose_output_hw(input_hw, kernel_size, strides, padding) -> tuple[int, int]:
+  pads = _explicit_padding(tuple(kernel_size), strides, padding)
+  return tuple(
+    (size - 1) * s + 1 + low + high - k + 1
+    for size, k, s, (low, high) in zip(input_hw, kernel_size, strides, pads, strict=True)
+  )
 
 
 def _inputs_and_kernel(layer: nn.Module, x):
