@@ -370,6 +370,27 @@ def _fold_backward(kernel_hw, strides, pad_low, out_hw, windows_hw, grad):
 _fold.defvjp(_fold_forward, _fold_backward)
 
 
+@jax.custom_vjp
+def _rows_times_kernel(rows, kernel):
+  """rows [P, K] @ kernel [K, O] whose kernel gradient is rows^T @ g, made in the kernel's own
+  [K, O] layout (autodiff's came out transposed, and the optimizer update then read it across
+  rows: measured 1.6-3x slower on pix2pix's inner layers)."""
+  return rows @ kernel
+
+
+def _rows_times_kernel_forward(rows, kernel):
+  return rows @ kernel, (rows, kernel)
+
+
+def _rows_times_kernel_backward(residuals, grad):
+  rows, kernel = residuals
+  grad_rows = lax.dot_general(grad, kernel, (((1,), (1,)), ((), ())))  # g @ kernel^T
+  return grad_rows, rows.T @ grad
+
+
+_rows_times_kernel.defvjp(_rows_times_kernel_forward, _rows_times_kernel_backward)
+
+
 def matmul_conv(x, kernel, strides, padding) -> jax.Array:
   """``_conv`` (explicit padding pairs) as im2col and one matmul with the kernel in place; its
   gradients are matmuls and col2im (``fold``). For small layers with large kernels (pix2pix's
@@ -380,7 +401,9 @@ def matmul_conv(x, kernel, strides, padding) -> jax.Array:
     for size, (low, high), k, s in zip(x.shape[1:3], padding, (kh, kw), strides, strict=True)
   )
   cols = _unfold(x, (kh, kw), tuple(strides), (padding[0][0], padding[1][0]), out_hw)
-  return jnp.einsum("bhwtc,tco->bhwo", cols, kernel.reshape(kh * kw, channels, features))
+  rows = cols.reshape(-1, kh * kw * channels)  # [B * H_o * W_o, kh * kw * C_in]
+  y = _rows_times_kernel(rows, kernel.reshape(kh * kw * channels, features))
+  return y.reshape(*cols.shape[:3], features)
 
 
 def matmul_conv_transpose(x, kernel, strides, padding) -> jax.Array:
