@@ -118,6 +118,13 @@ class PatchGAN(nn.Sequential):
     super().__init__(*layers)
 
 
+def _descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+  """One optimizer step on ``loss``'s gradients (freshly computed)."""
+  optimizer.zero_grad(set_to_none=True)
+  loss.backward()
+  optimizer.step()
+
+
 def _adam(module: nn.Module):
   return torch.optim.Adam(module.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
@@ -137,14 +144,10 @@ def dcgan_step(resolution: int, batch: int, width: int = 64, channels: int = 3, 
     with torch.no_grad():
       fake = g(torch.randn(batch, nz, 1, 1))
     d_loss = bce(d(real), ones) + bce(d(fake), zeros)
-    d_opt.zero_grad(set_to_none=True)
-    d_loss.backward()
-    d_opt.step()
+    _descend(d_opt, d_loss)
     _set_requires_grad(d, False)
     g_loss = bce(d(g(torch.randn(batch, nz, 1, 1))), ones)
-    g_opt.zero_grad(set_to_none=True)
-    g_loss.backward()
-    g_opt.step()
+    _descend(g_opt, g_loss)
     _set_requires_grad(d, True)
     return d_loss.item() + g_loss.item()
 
@@ -166,15 +169,11 @@ def pix2pix_step(resolution: int = 256, batch: int = 1, width: int = 64):
     d_loss = 0.5 * (
       bce(pred_fake, torch.zeros_like(pred_fake)) + bce(pred_real, torch.ones_like(pred_real))
     )
-    d_opt.zero_grad(set_to_none=True)
-    d_loss.backward()
-    d_opt.step()
+    _descend(d_opt, d_loss)
     _set_requires_grad(d, False)
     pred = d(torch.cat([a, fake], 1))
     g_loss = bce(pred, torch.ones_like(pred)) + 100.0 * l1(fake, b)
-    g_opt.zero_grad(set_to_none=True)
-    g_loss.backward()
-    g_opt.step()
+    _descend(g_opt, g_loss)
     _set_requires_grad(d, True)
     return d_loss.item() + g_loss.item()
 

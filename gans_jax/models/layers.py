@@ -511,16 +511,8 @@ def _implementation(layer: nn.Module, name: str, implementations: dict):
   return implementations[name]
 
 
-class Conv(nn.Module):
-  """Drop-in for ``flax.linen.Conv`` (NHWC, no dilation or groups) with faster gradients on CPU
-  for strided convolutions.
-
-  ``implementation``: "subpixel" (the input gradient by sub-pixel phases, see ``conv``),
-  "matmul" (im2col, ``matmul_conv``), "xla" (plain ``lax.conv_general_dilated``) or "auto"
-  (``resolve_implementation``). Measured on this 2-core CPU (``benchmarks/layer_timings.py``):
-  sub-pixel input gradients 1.2-3.4x faster than XLA's on DCGAN's 64x64 D at batch 64; matmuls
-  up to 7x faster on pix2pix's inner layers at batch 1.
-  """
+class _Convolution(nn.Module):
+  """The attributes flax's Conv and ConvTranspose share, plus ``implementation``."""
 
   features: int
   kernel_size: Sequence[int]
@@ -531,6 +523,18 @@ class Conv(nn.Module):
   bias_init: Any = nn.initializers.zeros
   implementation: str = "auto"
   dtype: Any = jnp.float32
+
+
+class Conv(_Convolution):
+  """Drop-in for ``flax.linen.Conv`` (NHWC, no dilation or groups) with faster gradients on CPU
+  for strided convolutions.
+
+  ``implementation``: "subpixel" (the input gradient by sub-pixel phases, see ``conv``),
+  "matmul" (im2col, ``matmul_conv``), "xla" (plain ``lax.conv_general_dilated``) or "auto"
+  (``resolve_implementation``). Measured on this 2-core CPU (``benchmarks/layer_timings.py``):
+  sub-pixel input gradients 1.2-3.7x faster than XLA's on DCGAN's 64x64 D at batch 64; matmuls
+  up to 20x faster on pix2pix's inner layers at batch 1.
+  """
 
   @nn.compact
   def __call__(self, x):
@@ -552,7 +556,7 @@ class Conv(nn.Module):
     return _add_bias(self, operation(x, kernel, strides, padding))
 
 
-class ConvTranspose(nn.Module):
+class ConvTranspose(_Convolution):
   """Drop-in for ``flax.linen.ConvTranspose`` (transpose_kernel=False, no dilation, NHWC).
 
   The same parameter names, shapes and initialisers, so checkpoints and parameter counts do not
@@ -561,19 +565,9 @@ class ConvTranspose(nn.Module):
   and col2im, ``matmul_conv_transpose``), "xla" (plain ``lax.conv_transpose``) or "auto"
   (``resolve_implementation``). Measured on this 2-core CPU (``benchmarks/layer_timings.py``):
   on DCGAN's 64x64 G at batch 64, sub-pixel outputs 1.1-3.4x faster than XLA's and adjoint kernel
-  gradients ~60x faster (XLA's takes 0.7-0.8 s a layer); matmuls 3-30x faster on pix2pix's inner
+  gradients 60-70x faster (XLA's takes 0.7-0.8 s a layer); matmuls 3-30x faster on pix2pix's inner
   layers at batch 1.
   """
-
-  features: int
-  kernel_size: Sequence[int]
-  strides: Sequence[int] = (1, 1)
-  padding: Any = "SAME"
-  use_bias: bool = True
-  kernel_init: Any = nn.initializers.lecun_normal()
-  bias_init: Any = nn.initializers.zeros
-  implementation: str = "auto"
-  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x):
