@@ -57,6 +57,19 @@ IMPLEMENTATIONS = {
 }
 
 
+def _module(kind: str, features: int, stride: int, implementation: str):
+  """A 4x4 layer of the compared networks: padding 1 (strided conv) or 2 on the dilated input
+  (transposed conv, PyTorch's padding=1), no bias."""
+  if kind == "conv":
+    module_type, padding = layers.Conv, ((1, 1), (1, 1))
+  else:
+    module_type, padding = layers.ConvTranspose, ((2, 2), (2, 2))
+  return module_type(
+    features, (4, 4), strides=(stride, stride), padding=padding, use_bias=False,
+    implementation=implementation,
+  )  # fmt: skip
+
+
 def _best_ms(function, *args, repeats: int) -> float:
   jax.block_until_ready(function(*args))
   best = float("inf")
@@ -71,12 +84,7 @@ def time_layer(
   kind, batch, size, channels, features, stride, implementation, repeats, options=None
 ) -> dict:
   """{"out", "dx", "dk"} milliseconds of one layer and implementation."""
-  module_type = layers.Conv if kind == "conv" else layers.ConvTranspose
-  padding = ((1, 1), (1, 1)) if kind == "conv" else ((2, 2), (2, 2))
-  module = module_type(
-    features, (4, 4), strides=(stride, stride), padding=padding, use_bias=False,
-    implementation=implementation,
-  )  # fmt: skip
+  module = _module(kind, features, stride, implementation)
   rng = np.random.default_rng(0)
   x = jnp.asarray(rng.normal(size=(batch, size, size, channels)), jnp.float32)
   params = module.init(jax.random.PRNGKey(0), x)
@@ -99,11 +107,8 @@ def time_layer(
 
 def auto_choice(kind, batch, size, channels, features, stride) -> str:
   """The implementation "auto" resolves to for this layer (read off the traced computation)."""
-  module_type = layers.Conv if kind == "conv" else layers.ConvTranspose
-  padding = ((1, 1), (1, 1)) if kind == "conv" else ((2, 2), (2, 2))
-  module = module_type(features, (4, 4), strides=(stride, stride), padding=padding)
-  x = jnp.zeros((batch, size, size, channels))
-  return layers.resolve_implementation(module, x)
+  module = _module(kind, features, stride, "auto")
+  return layers.resolve_implementation(module, jnp.zeros((batch, size, size, channels)))
 
 
 def main(argv=None) -> None:

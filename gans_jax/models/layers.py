@@ -125,7 +125,7 @@ def _adjoint_convolution(x_shape, grad_out, kernel_shape, strides, padding):
   So ``conv(grad_out, flip(k))`` is the input gradient, and this convolution's weight gradient
   (input grad_out, output gradient x), flipped back, the kernel gradient: both strided
   convolutions, which XLA:CPU runs without the dilated operands of autodiff's (measured on
-  DCGAN's G: kernel gradients 1.6-3x faster than a tap-wise matmul, ~40x faster than XLA's).
+  DCGAN's G: kernel gradients 1.6-3x faster than a tap-wise matmul, 60-70x faster than XLA's).
 
   Args:
     x_shape: (B, H, W, C_in), the transposed convolution's input shape.
@@ -194,9 +194,8 @@ def subpixel_conv_transpose(
   features = kernel.shape[kernel_layout.index("O")]
   dimensions = ("NHWC", kernel_layout, "NHWC")
   (sh, sw) = strides
-  (low_h, high_h), (low_w, high_w) = _explicit_padding((kh, kw), strides, padding)
-  out_h = (height - 1) * sh + 1 + low_h + high_h - kh + 1
-  out_w = (width - 1) * sw + 1 + low_w + high_w - kw + 1
+  (low_h, _), (low_w, _) = _explicit_padding((kh, kw), strides, padding)
+  out_h, out_w = _conv_transpose_output_hw((height, width), (kh, kw), strides, padding)
   rows_per_phase, cols_per_phase = -(-out_h // sh), -(-out_w // sw)
   zero = jnp.zeros((), x.dtype)
   rows = []
@@ -338,36 +337,26 @@ def fold(cols, kernel_hw, strides, pad_low, out_hw) -> jax.Array:
   return y[:, :height, :width]
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
-def _unfold(x, kernel_hw, strides, pad_low, out_hw):
-  return unfold(x, kernel_hw, strides, pad_low, out_hw)
+def _with_adjoint_gradient(operation, adjoint):
+  """``operation`` (``unfold`` or ``fold``, both linear) with the other as its gradient, the
+  phase-wise col2im / strided im2col instead of autodiff's scatter of pads and slices."""
+
+  @functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
+  def linear(a, kernel_hw, strides, pad_low, out_hw):
+    return operation(a, kernel_hw, strides, pad_low, out_hw)
+
+  def forward(a, kernel_hw, strides, pad_low, out_hw):
+    return operation(a, kernel_hw, strides, pad_low, out_hw), a.shape[1:3]
+
+  def backward(kernel_hw, strides, pad_low, out_hw, input_hw, grad):
+    return (adjoint(grad, kernel_hw, strides, pad_low, input_hw),)
+
+  linear.defvjp(forward, backward)
+  return linear
 
 
-def _unfold_forward(x, kernel_hw, strides, pad_low, out_hw):
-  return unfold(x, kernel_hw, strides, pad_low, out_hw), x.shape[1:3]
-
-
-def _unfold_backward(kernel_hw, strides, pad_low, out_hw, input_hw, grad):
-  return (fold(grad, kernel_hw, strides, pad_low, input_hw),)
-
-
-_unfold.defvjp(_unfold_forward, _unfold_backward)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
-def _fold(cols, kernel_hw, strides, pad_low, out_hw):
-  return fold(cols, kernel_hw, strides, pad_low, out_hw)
-
-
-def _fold_forward(cols, kernel_hw, strides, pad_low, out_hw):
-  return fold(cols, kernel_hw, strides, pad_low, out_hw), cols.shape[1:3]
-
-
-def _fold_backward(kernel_hw, strides, pad_low, out_hw, windows_hw, grad):
-  return (unfold(grad, kernel_hw, strides, pad_low, windows_hw),)
-
-
-_fold.defvjp(_fold_forward, _fold_backward)
+_unfold = _with_adjoint_gradient(unfold, fold)
+_fold = _with_adjoint_gradient(fold, unfold)
 
 
 @jax.custom_vjp
@@ -415,10 +404,9 @@ def matmul_conv_transpose(x, kernel, strides, padding) -> jax.Array:
   transpose the whole kernel, which is the cost this implementation exists to avoid).
   """
   kh, kw, channels, features = kernel.shape
-  (low_h, high_h), (low_w, high_w) = _explicit_padding((kh, kw), strides, padding)
-  out_h = (x.shape[1] - 1) * strides[0] + 1 + low_h + high_h - kh + 1
-  out_w = (x.shape[2] - 1) * strides[1] + 1 + low_w + high_w - kw + 1
+  (low_h, _), (low_w, _) = _explicit_padding((kh, kw), strides, padding)
   batch, height, width, _ = x.shape
+  out_h, out_w = _conv_transpose_output_hw((height, width), (kh, kw), strides, padding)
   taps = kh * kw
   inputs = jnp.broadcast_to(x.reshape(1, -1, channels), (taps, batch * height * width, channels))
   products = jnp.einsum("tpc,tco->tpo", inputs, kernel.reshape(taps, channels, features))
@@ -479,6 +467,7 @@ def resolve_implementation(layer: nn.Module, x) -> str:
 
 
 def _conv_transpose_output_hw(input_hw, kernel_size, strides, padding) -> tuple[int, int]:
+  """(H', W') of ``lax.conv_transpose`` for an input of ``input_hw``."""
   pads = _explicit_padding(tuple(kernel_size), strides, padding)
   return tuple(
     (size - 1) * s + 1 + low + high - k + 1
