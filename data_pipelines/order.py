@@ -35,15 +35,21 @@ def example_indices(
   process_index: int = 0,
   process_count: int = 1,
   stream: int = 0,
+  first_step: int = 0,
+  first_position: int = 0,
 ) -> np.ndarray:
   """Example indices int64 [global_batch // process_count] of this process at ``step`` (in the
-  order of ``stream``, see ``epoch_permutation``)."""
+  order of ``stream``, see ``epoch_permutation``).
+
+  Steps from ``first_step`` on read the stream from ``first_position`` on (a training stage
+  with its own batch size continues where the previous stages left off)."""
   if global_batch % process_count:
     raise ValueError(
       f"Global batch {global_batch} does not divide evenly over {process_count} processes."
     )
   local = global_batch // process_count
-  positions = step * global_batch + process_index * local + np.arange(local)
+  start = first_position + (step - first_step) * global_batch
+  positions = start + process_index * local + np.arange(local)
   epochs, offsets = np.divmod(positions, num_examples)
   indices = np.empty(local, np.int64)
   for epoch in np.unique(epochs):

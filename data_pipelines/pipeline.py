@@ -56,7 +56,7 @@ def _per_step(start_step: int, indices_of_step, num_outputs: int, local: int) ->
   return steps.map(one)
 
 
-def _step_indices(source, global_batch, seed, start_step, process_index, process_count):
+def _step_indices(source, global_batch, seed, start_step, process_index, process_count, origin):
   def indices_of_step(step):
     return (
       order.example_indices(
@@ -66,6 +66,8 @@ def _step_indices(source, global_batch, seed, start_step, process_index, process
         seed=seed,
         process_index=process_index,
         process_count=process_count,
+        first_step=origin[0],
+        first_position=origin[1],
       ),
     )
 
@@ -116,6 +118,7 @@ def batches(
   channels: int = 1,
   process_index: int = 0,
   process_count: int = 1,
+  origin: tuple[int, int] = (0, 0),
 ) -> Iterator[dict[str, np.ndarray]]:
   """Yields this process's part of the global batch for steps start_step, start_step + 1, ...
 
@@ -126,6 +129,8 @@ def batches(
     start_step: the first step to produce (a resumed run's checkpoint step).
     resolution, channels: the model's image size.
     process_index, process_count: this process and how many share the global batch.
+    origin: (step, example position) where this batch size starts reading: a training stage
+      (``gans_jax.trainers.stages``) continues the example stream where earlier stages stopped.
 
   Yields:
     {"x": float32 [global_batch // process_count, ...], "label": int32 [same]}.
@@ -134,7 +139,9 @@ def batches(
     DatasetError: naming the file when an example cannot be read.
   """
   local = global_batch // process_count
-  indices = _step_indices(source, global_batch, seed, start_step, process_index, process_count)
+  indices = _step_indices(
+    source, global_batch, seed, start_step, process_index, process_count, origin
+  )
   if source.arrays is not None:
     dataset = _load_in_memory(source, indices)
   else:

@@ -30,19 +30,100 @@ def make_evaluator(config):
   if trainers.get_family(config.family).translates:
     return translation_evaluator(config)
   own = dataset_evaluator(config)
-  named = make_metric_suite(config, config.eval.metrics) if config.eval.metrics else None
+  named = named_evaluator(config, config.eval.metrics) if config.eval.metrics else None
   if own is None and named is None:
     return None
 
   def evaluate(state, key):
-    sampler = _sampler(config, state)
-    result = own(sampler, key) if own is not None else {}
+    result = own(_sampler(config, state), key) if own is not None else {}
     if named is not None:
       # fold_in: the named metrics draw their own samples, on a key of their own.
-      result.update(named(sampler, jax.random.fold_in(key, 1)))
+      result.update(named(state, jax.random.fold_in(key, 1)))
     return result
 
   return evaluate
+
+
+def named_evaluator(config, metrics: str, inception_weights: str | None = None):
+  """(state, key) -> metrics for comma-separated metric names: PPL names (``metrics.ppl``) and
+  the suite's (``metrics.suite``: fid10k, kid1k_digits, ...)."""
+  names = [name.strip() for name in metrics.split(",") if name.strip()]
+  path_lengths = [name for name in names if name.startswith("ppl")]
+  others = ",".join(name for name in names if not name.startswith("ppl"))
+  suite_metrics = make_metric_suite(config, others, inception_weights) if others else None
+  ppl_metrics = ppl_evaluator(config, path_lengths) if path_lengths else None
+
+  def evaluate(state, key):
+    result = {}
+    if suite_metrics is not None:
+      result.update(suite_metrics(_sampler(config, state), key))
+    if ppl_metrics is not None:
+      result.update(ppl_metrics(state, jax.random.fold_in(key, 1)))
+    return result
+
+  return evaluate
+
+
+def ppl_evaluator(config, names: list[str]):
+  """(state, key) -> {ppl key: value} for PPL metric names (``metrics.ppl.parse``); StyleGAN runs
+  only (PPL reads the mapping and synthesis networks apart).
+
+  Raises:
+    ValueError: for another family or a malformed name.
+  """
+  from gans_jax.metrics import ppl
+  from gans_jax.trainers import stylegan
+
+  if config.family != "stylegan":
+    raise ValueError(f"PPL ({', '.join(names)}) needs a stylegan run, not {config.family}.")
+  specs = [ppl.parse(name, config.eval_num_samples) for name in names]
+  distances = {}
+
+  def evaluate(state, key):
+    def map_fn(z):
+      return stylegan.map_latents(state, z)
+
+    def synthesize_fn(w, noise_key):
+      return stylegan.synthesize(state, stylegan.broadcast_styles(state, w), noise_key)
+
+    result = {}
+    for i, spec in enumerate(specs):
+      if spec.distance not in distances:
+        distances[spec.distance] = ppl_distance(spec.distance, config)
+      result[spec.key] = ppl.path_length(
+        map_fn,
+        synthesize_fn,
+        distances[spec.distance],
+        jax.random.fold_in(key, i),
+        spec,
+        config.model.latent_dim,
+        crop=config.eval.get("ppl_face_crop", False),
+      )
+    return result
+
+  return evaluate
+
+
+def ppl_distance(name: str, config):
+  """PPL's distance (images a, b in [-1, 1] -> [N]): LPIPS from converted weights, or a proxy on
+  the digits classifier's or the FID Inception network's features (``metrics.ppl``)."""
+  from gans_jax.metrics import digits_classifier, lpips, ppl
+
+  if name == "lpips":
+    variables = lpips.load_variables(lpips.resolve_weights_path(config.eval.get("lpips_weights")))
+    return lambda a, b: np.asarray(lpips.distance(variables, a, b))
+  if name == "digits":
+    train_images, train_labels = embedded.load_digits_split("train")
+    params = digits_classifier.load_or_train(train_images, train_labels)
+    return ppl.feature_distance(
+      lambda x: digits_classifier.classify(params, digits_classifier.to_classifier_input(x))[1]
+    )
+  variables = inception.load_variables(
+    inception.resolve_weights_path(config.eval.inception_weights or None)
+  )
+  return ppl.feature_distance(
+    lambda x: inception.extract(variables, (np.asarray(x) + 1.0) / 2.0)["pool3"]
+  )
 
 
 def held_out_pairs(config, count: int):
@@ -200,12 +281,13 @@ def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=pr
 
 
 def _batches_from(config, source):
-  """start_step -> this process's batches of a one-domain source."""
-  return lambda start_step: data_pipelines.batches(
+  """(start_step, stage) -> this process's batches of a one-domain source."""
+  return lambda start_step, stage: data_pipelines.batches(
     source,
-    global_batch=config.batch_size * config.d_steps,
+    global_batch=stage.batch_size,
     seed=config.seed,
     start_step=start_step,
+    origin=(stage.first_step, stage.first_image),
     resolution=config.data.resolution,
     channels=config.data.channels,
     process_index=jax.process_index(),
@@ -214,10 +296,11 @@ def _batches_from(config, source):
 
 
 def _pair_batches_from(config, source):
-  """start_step -> this process's batches of a two-domain source, at the load size, with seed
-  000's input noise when the config asks for it."""
+  """(start_step, stage) -> this process's batches of a two-domain source, at the load size,
+  with seed 000's input noise when the config asks for it (image-to-image families train in one
+  stage)."""
   noise = (config.data.get("input_noise_fraction", 0.0), config.data.get("input_noise_images", 1.0))
-  return lambda start_step: data_pipelines.pair_batches(
+  return lambda start_step, stage: data_pipelines.pair_batches(
     source,
     global_batch=config.batch_size,
     seed=config.seed,
@@ -255,6 +338,41 @@ def load_run(workdir) -> tuple[ml_collections.ConfigDict, object]:
   state = checkpointer.restore(loop.initial_state(config, sample_shape(config)))
   checkpointer.close()
   return config, state
+
+
+STYLE_FIGURES = ("style-mix", "truncation", "noise-map")
+
+
+def style_figure(workdir, figure: str, out, *, seed: int = 0, rows: int | None = None,
+                 psis=None, cutoff: int | None = None) -> pathlib.Path:  # fmt: skip
+  """Writes one of StyleGAN's figures of a run's latest checkpoint as a PNG (``style_tools``):
+  "style-mix" (Fig. 3), "truncation" (Fig. 8; ``psis`` and ``cutoff``), "noise-map" (Fig. 4).
+  Latents and noise come from ``seed``. Returns the path written.
+
+  Raises:
+    ValueError: for an unknown figure or a run of another family.
+  """
+  from gans_jax import style_tools, visualize
+
+  if figure not in STYLE_FIGURES:
+    raise ValueError(f"Unknown figure {figure!r}; known: {', '.join(STYLE_FIGURES)}.")
+  config, state = load_run(workdir)
+  if config.family != "stylegan":
+    raise ValueError(f"{workdir} holds a {config.family} run; {figure} needs a stylegan run.")
+  key = jax.random.PRNGKey(seed)
+  sized = {"num_rows": rows} if rows else {}
+  if figure == "style-mix":
+    images = style_tools.style_mixing_grid(state, key, **sized)
+  elif figure == "truncation":
+    psis = psis or style_tools.PAPER_PSIS
+    images = style_tools.truncation_sweep(state, key, psis=psis, cutoff=cutoff, **sized)
+  else:
+    images = style_tools.noise_variation(state, key, **sized)
+  grid = visualize.image_grid(images.reshape(-1, *images.shape[2:]), num_columns=images.shape[1])
+  out = pathlib.Path(out)
+  out.parent.mkdir(parents=True, exist_ok=True)
+  visualize.save_image(out, grid)
+  return out
 
 
 def _sampler(config, state) -> evaluators.Sampler:
@@ -391,14 +509,14 @@ def evaluate(workdir, metrics: str | None = None, inception_weights: str | None 
 
   Args:
     workdir: the run directory.
-    metrics: named metrics (``gans_jax.metrics.suite``), e.g. "fid10k,is10k"; None runs the
+    metrics: named metrics (``gans_jax.metrics.suite``, ``gans_jax.metrics.ppl``), e.g.
+      "fid10k,is10k" or "ppl1k_w_digits"; None runs the
       run's own evaluator (the dataset's, plus ``config.eval.metrics``).
     inception_weights: converted Inception weights, overriding the config and env var.
   """
   config, state = load_run(workdir)
   if metrics:
-    suite_evaluator = make_metric_suite(config, metrics, inception_weights)
-    evaluator = lambda state, key: suite_evaluator(_sampler(config, state), key)
+    evaluator = named_evaluator(config, metrics, inception_weights)
   else:
     evaluator = make_evaluator(config)
   if evaluator is None:

@@ -97,7 +97,7 @@ def train(
   config: ml_collections.ConfigDict,
   workdir: str | pathlib.Path,
   *,
-  batches_from: Callable[[int], Iterator[dict]],
+  batches_from: Callable[[int, trainers.Stage], Iterator[dict]],
   sample_shape: Sequence[int],
   evaluate: Callable[[GANState, jax.Array], dict] | None = None,
   render_grid: Callable[[GANState], np.ndarray] | None = None,
@@ -110,8 +110,10 @@ def train(
   Args:
     config: the resolved, locked run config.
     workdir: the run directory (created if needed).
-    batches_from: start_step -> iterator of this process's batches, {"x", "label"} numpy arrays
-      of batch_size * d_steps / process_count examples, starting at that step.
+    batches_from: (start_step, stage) -> iterator of this process's batches, {"x", "label"}
+      numpy arrays of stage.batch_size / process_count examples, for the steps from start_step
+      on; example positions count on from ``stage.first_image`` at ``stage.first_step`` (see
+      ``trainers.stages``; a one-stage family has batch_size * d_steps from position 0).
     sample_shape: shape of one sample, e.g. (32, 32, 1) or (2,).
     evaluate: (state, noise key) -> metrics, run at the end and every
       ``config.eval.every_steps`` steps (the same noise key each time, so evaluations along a run
@@ -134,8 +136,9 @@ def train(
   check_or_write_config(config, workdir)
   family = trainers.get_family(config.family)
   mesh = parallel.make_mesh(config.parallel.mesh_shape)
-  images_per_step = config.batch_size * config.d_steps
-  parallel.check_global_batch(config.batch_size, mesh)
+  stages = family.schedule(config, tuple(sample_shape))
+  for stage in stages:
+    parallel.check_global_batch(stage.batch_size // config.d_steps, mesh)
 
   state, state_shardings = sharded_initial_state(config, sample_shape, mesh)
   checkpointer = checkpointing.Checkpointer(workdir)
@@ -145,27 +148,43 @@ def train(
     writers.truncate_metrics(workdir, start_step)
     log(f"Resuming {workdir} from step {start_step}.")
 
-  step_fn = jax.jit(
-    lambda s, b: family.train_step(s, b, config=config),
-    in_shardings=(state_shardings, parallel.batch_sharded(mesh)),
-    out_shardings=(state_shardings, parallel.replicated(mesh)),
-    donate_argnums=0,
-    compiler_options=compile_options.for_train_step(config),
-  )
+  compiled_steps = {}
+
+  def step_fn_of(stage):
+    """The stage's train step, compiled on first use (one program per stage)."""
+    if stage.index not in compiled_steps:
+      static = {"stage": stage} if family.stages else {}
+      compiled_steps[stage.index] = jax.jit(
+        lambda s, b: family.train_step(s, b, config=config, **static),
+        in_shardings=(state_shardings, parallel.batch_sharded(mesh)),
+        out_shardings=(state_shardings, parallel.replicated(mesh)),
+        donate_argnums=0,
+        compiler_options=compile_options.for_train_step(config),
+      )
+    return compiled_steps[stage.index]
+
   render_grid = render_grid or latent_grid(config, sample_shape)
 
   writer = writers.MetricWriter(workdir)
-  progress = writers.Progress(config.num_steps, images_per_step, start_step)
+  stage = trainers.stage_at(stages, start_step)
+  progress = writers.Progress(config.num_steps, stage.batch_size, start_step)
   last_checkpoint = start_step or None
   end_step = config.num_steps if stop_after is None else min(stop_after, config.num_steps)
   metrics = {}
   step = start_step
-  batches = batches_from(start_step)
+  batches = batches_from(start_step, stage)
+  images_seen = 0
   started = time.perf_counter()
   while step < end_step:
+    if trainers.stage_at(stages, step) != stage:  # A new stage: its own data stream and step.
+      stage = trainers.stage_at(stages, step)
+      batches = batches_from(step, stage)
+      progress.images_per_step = stage.batch_size
+      log(f"step {step}: stage {stage.index} (level {stage.level}, batch {stage.batch_size}).")
     batch = parallel.to_global(next(batches), mesh)
-    state, metrics = step_fn(state, batch)
+    state, metrics = step_fn_of(stage)(state, batch)
     step += 1
+    images_seen += stage.batch_size
     if step % config.log_every_steps == 0 or step == end_step:
       metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
       _check_finite(step, metrics, last_checkpoint)
@@ -205,7 +224,7 @@ def train(
       eval_metrics = evaluate(host_state, root_keys(config.seed)[2])
       writer.write(step, "eval", eval_metrics)
   writer.close()
-  log(_summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics))
+  log(_summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics))
   return RunResult(state, workdir, eval_metrics, metrics)
 
 
@@ -249,8 +268,8 @@ def grid_class_labels(num: int, num_classes: int) -> np.ndarray:
   return (np.arange(num) // max(num // num_classes, 1) % num_classes).astype(np.int32)
 
 
-def _summary(workdir, start_step, step, elapsed, images_per_step, metrics, eval_metrics) -> str:
-  rate = (step - start_step) * images_per_step / max(elapsed, 1e-9)
+def _summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics) -> str:
+  rate = images_seen / max(elapsed, 1e-9)
   lines = [
     "",
     f"Run directory: {workdir}",

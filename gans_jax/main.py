@@ -8,6 +8,8 @@
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
   gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
   gans-jax convert-inception-weights IN.pth OUT.npz
+  gans-jax convert-lpips-weights VGG16.pth LPIPS_VGG.pth OUT.npz
+  gans-jax style-mix|truncation|noise-map --workdir DIR --out F.png [--seed S] [--rows N]
 
 Errors the user can fix (config, data, checkpoint, divergence) print one line and exit 2.
 """
@@ -52,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
   evaluate.add_argument("--workdir", required=True)
   evaluate.add_argument(
     "--metrics",
-    help="named metrics, e.g. fid10k,is10k,kid10k,pr10k or fd1k_digits (default: the "
-    "run's own evaluation)",
+    help="named metrics, e.g. fid10k,is10k,kid10k,pr10k, fd1k_digits or (StyleGAN) "
+    "ppl10k_w_full_lpips, ppl1k_w_digits (default: the run's own evaluation)",
   )
   evaluate.add_argument("--inception-weights", help=f"converted weights, default ${_WEIGHTS_ENV}")
   fid = commands.add_parser(
@@ -73,11 +75,31 @@ def _parser() -> argparse.ArgumentParser:
   compare.add_argument("--config", default=str(_ARTISTIC), help="FILE[:ARG]")
   compare.add_argument("--workdir", required=True, help="one sub-directory per variant")
   compare.add_argument("--num-samples", type=int, default=1000)
+  figures = {
+    "style-mix": "StyleGAN Fig. 3: sources A (rows) x B (columns), coarse/middle/fine styles of B",
+    "truncation": "StyleGAN Fig. 8: one z per row, one truncation psi per column",
+    "noise-map": "StyleGAN Fig. 4: noise re-draws and the per-pixel std over 100 of them",
+  }
+  for name, text in figures.items():
+    figure = commands.add_parser(name, help=f"{text} (PNG)")
+    figure.add_argument("--workdir", required=True, help="a stylegan run directory")
+    figure.add_argument("--out", required=True, help="the PNG to write")
+    figure.add_argument("--seed", type=int, default=0, help="latents and noise")
+    figure.add_argument("--rows", type=int, default=0, help="rows (sources A / latents)")
+    if name == "truncation":
+      figure.add_argument("--psi", default="1,0.7,0.5,0,-0.5,-1", help="comma-separated psis")
+      figure.add_argument("--cutoff", type=int, help="truncate only layers below this")
   convert = commands.add_parser(
     "convert-inception-weights", help="pytorch-fid's .pth -> .npz for gans-jax (needs torch)"
   )
   convert.add_argument("source", help="pt_inception-2015-12-05-6726825d.pth (or same layout)")
   convert.add_argument("target", help="the .npz to write")
+  convert_lpips = commands.add_parser(
+    "convert-lpips-weights", help="torchvision vgg16 .pth + lpips v0.1 vgg.pth -> .npz for PPL"
+  )
+  convert_lpips.add_argument("vgg", help="torchvision's vgg16-397923af.pth")
+  convert_lpips.add_argument("lin", help="the lpips package's weights/v0.1/vgg.pth")
+  convert_lpips.add_argument("target", help="the .npz to write")
   return parser
 
 
@@ -184,10 +206,22 @@ def run(argv: list[str]) -> int:
       log=lambda line: print(line, flush=True),
     )
     print(experiment.format_noise_table(rows))
+  elif args.command in experiment.STYLE_FIGURES:
+    options = {}
+    if args.command == "truncation":
+      options = {"psis": [float(v) for v in args.psi.split(",")], "cutoff": args.cutoff}
+    path = experiment.style_figure(
+      args.workdir, args.command, args.out, seed=args.seed, rows=args.rows or None, **options
+    )
+    print(f"Wrote {path}")
   elif args.command == "convert-inception-weights":
     from gans_jax.metrics import inception_torch
 
     print(inception_torch.convert_file(args.source, args.target))
+  elif args.command == "convert-lpips-weights":
+    from gans_jax.metrics import lpips
+
+    print(lpips.convert_files(args.vgg, args.lin, args.target))
   return 0
 
 

@@ -86,7 +86,7 @@ def train(config, workdir: pathlib.Path, perturb: bool = False):
     batches_from = experiment._batches_from(config, source)
   if perturb:
     plain = batches_from
-    batches_from = lambda start: _one_ulp_up(plain(start))  # noqa: E731
+    batches_from = lambda start, stage: _one_ulp_up(plain(start, stage))  # noqa: E731
   result = loop.train(
     config,
     workdir,

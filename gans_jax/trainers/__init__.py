@@ -13,6 +13,10 @@ Image-to-image families (``translates=True``; pix2pix, CycleGAN) differ in two p
 are {"a": inputs, "b": outputs} at the load size (see ``trainers.translation``), and
 ``generate(state, inputs [N, R, R, C_a], key) -> outputs [N, R, R, C_b]``.
 
+A family that trains in stages (progressive growing) also gives ``stages(config, sample_shape)
+-> tuple[trainers.stages.Stage, ...]``; its ``train_step`` then takes the current stage as a static
+``stage=`` argument, and the loop compiles one step per stage and reads each stage's batch size.
+
 ``FAMILIES`` maps ``config.family`` to its Family.
 """
 
@@ -21,7 +25,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from gans_jax.trainers import artgan, cyclegan, gan, pix2pix
+from gans_jax.trainers import artgan, cyclegan, gan, pix2pix, stylegan
+from gans_jax.trainers.stages import Stage, single_stage, stage_at  # noqa: F401 (loop API)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +36,11 @@ class Family:
   generate: Callable
   translates: bool = False  # Image-to-image: generate(state, inputs, key) -> outputs.
   generate_backward: Callable | None = None  # Unpaired families: outputs -> inputs.
+  stages: Callable | None = None  # Growing families: (config, sample_shape) -> stages.
+
+  def schedule(self, config, sample_shape) -> tuple[Stage, ...]:
+    """The family's stages for this config (one stage unless the family grows)."""
+    return self.stages(config, sample_shape) if self.stages else single_stage(config)
 
 
 FAMILIES = {
@@ -43,6 +53,9 @@ FAMILIES = {
     cyclegan.generate,
     translates=True,
     generate_backward=cyclegan.generate_b_to_a,
+  ),
+  "stylegan": Family(
+    stylegan.init_state, stylegan.train_step, stylegan.generate, stages=stylegan.stages
   ),
 }
 

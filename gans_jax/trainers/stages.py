@@ -1,0 +1,88 @@
+"""Training stages: stretches of steps that share one compiled step and one batch size.
+
+Most families train in one stage. Progressive growing (Karras et al. 2018; StyleGAN v1) trains in
+one stage per resolution: the stage of a new resolution first fades its layers in over
+``fade_kimg`` thousand images, then trains them for ``stable_kimg`` (the first resolution has no
+fade), each with its own batch size. The loop compiles each stage's step once, with the stage as a
+static argument, and starts that stage's data where the images shown so far left off, so the batch
+at every step is still a pure function of (seed, step).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+  """One stage of training.
+
+  Attributes:
+    index: position in the schedule.
+    first_step: the first (generator) step of the stage.
+    batch_size: global examples read per step (batch size x D steps).
+    first_image: examples read before the stage (its data starts at this position).
+    level: progressive growing's level (resolution 4 * 2^level); 0 for one-stage families.
+    fade_steps: steps over which the level's new layers fade in (alpha 0 -> 1); 0 for none.
+    learning_rate_scale: multiplies both optimizers' updates during the stage (per-resolution
+      learning rates).
+  """
+
+  index: int
+  first_step: int
+  batch_size: int
+  first_image: int = 0
+  level: int = 0
+  fade_steps: int = 0
+  learning_rate_scale: float = 1.0
+
+
+def single_stage(config) -> tuple[Stage, ...]:
+  """The schedule of a family that does not grow: one stage for the whole run."""
+  return (Stage(index=0, first_step=0, batch_size=config.batch_size * config.d_steps),)
+
+
+def progressive_stages(config, num_levels: int) -> tuple[Stage, ...]:
+  """The growing schedule of ``config.progressive`` for a network of ``num_levels`` levels.
+
+  Fields read: ``initial_resolution``; ``stable_kimg`` and ``fade_kimg`` (thousands of real images
+  per phase); ``initial_kimg``, the first resolution's training (NVlabs: stable_kimg);
+  ``batch_sizes`` and ``learning_rates``, one entry per level (4x4 first; entries
+  below the initial resolution are unused); the base rate is ``config.optim.g.learning_rate``.
+
+  Raises:
+    ValueError: naming the field when a schedule entry is missing or out of range.
+  """
+  section = config.progressive
+  first_level = int(math.log2(section.initial_resolution)) - 2
+  if not 0 <= first_level < num_levels or section.initial_resolution & (
+    section.initial_resolution - 1
+  ):
+    raise ValueError(
+      f"progressive.initial_resolution={section.initial_resolution} must be a power of two "
+      f"between 4 and {4 * 2 ** (num_levels - 1)}."
+    )
+  for field in ("batch_sizes", "learning_rates"):
+    if len(section[field]) != num_levels:
+      raise ValueError(
+        f"progressive.{field} has {len(section[field])} entries; it needs one per level 4x4 .. "
+        f"{4 * 2 ** (num_levels - 1)}x{4 * 2 ** (num_levels - 1)}: {num_levels}."
+      )
+  stages, step, images = [], 0, 0
+  for level in range(first_level, num_levels):
+    batch = section.batch_sizes[level]
+    if batch <= 0:
+      raise ValueError(f"progressive.batch_sizes[{level}]={batch} must be positive.")
+    fade = 0 if level == first_level else math.ceil(section.fade_kimg * 1000 / batch)
+    kimg = section.initial_kimg if level == first_level else section.stable_kimg
+    stable = math.ceil(kimg * 1000 / batch)
+    scale = section.learning_rates[level] / config.optim.g.learning_rate
+    stages.append(Stage(len(stages), step, batch, images, level, fade, scale))
+    step, images = step + fade + stable, images + (fade + stable) * batch
+  return tuple(stages)
+
+
+def stage_at(stages: tuple[Stage, ...], step: int) -> Stage:
+  """The stage that ``step`` belongs to (the last stage runs to the end of training)."""
+  return [stage for stage in stages if stage.first_step <= step][-1]
