@@ -246,3 +246,50 @@ def test_optimizers_restart_at_a_new_resolution():
   state, metrics = step(state, batch, stages[1])  # Step 2: the first of the 8x8 stage.
   assert int(state.g.opt_state[0].count) == 1 and int(state.d.opt_state[0].count) == 1
   assert float(metrics["alpha"]) == 0.0
+
+
+def test_figure_commands_write_pngs(tmp_path):
+  """style-mix, truncation and noise-map on a trained 16x16 run: PNGs of the documented layout;
+  an unknown figure is refused by name. PPL of the same run through ``evaluate``."""
+  from PIL import Image
+
+  from gans_jax import main
+
+  config = tiny_config(
+    "data.resolution=16",
+    "progressive.batch_sizes=(8,8,8)",
+    "progressive.learning_rates=(0.001,0.001,0.001)",
+    "num_steps=1",
+  )
+  experiment.train_and_evaluate(config, tmp_path / "run", log=lambda _: None)
+  layouts = {"style-mix": (1 + 3 * 2, 1 + 5), "truncation": (2, 6), "noise-map": (2, 5)}
+  for figure, (rows, columns) in layouts.items():
+    out = tmp_path / f"{figure}.png"
+    args = [figure, "--workdir", str(tmp_path / "run"), "--out", str(out), "--rows", "2"]
+    assert main.main(args) == 0
+    width, height = Image.open(out).size
+    # visualize.image_grid: 2-pixel padding around 16-pixel images.
+    assert (height, width) == (rows * 18 + 2, columns * 18 + 2), figure
+  with pytest.raises(ValueError, match="Unknown figure 'bad-figure'"):
+    experiment.style_figure(tmp_path / "run", "bad-figure", tmp_path / "x.png")
+  # PPL through `gans-jax evaluate --metrics`, with the offline proxy distance, named as such.
+  result = experiment.evaluate(tmp_path / "run", "ppl200_w_end_digits")
+  assert set(result) == {"ppl200_w_end_proxy_digits"}
+  assert 0.0 < result["ppl200_w_end_proxy_digits"] < float("inf")
+
+
+def test_a_new_stage_reads_on_where_the_last_one_stopped():
+  """Batch 8 for steps 0-1, then batch 4 from step 2: the example stream continues at position
+  16, so no example is skipped or repeated at the change."""
+  from data_pipelines import order
+
+  def indices(step, batch, origin=(0, 0)):
+    return order.example_indices(
+      step, global_batch=batch, num_examples=100, seed=3, first_step=origin[0],
+      first_position=origin[1],
+    )  # fmt: skip
+
+  stream = order.epoch_permutation(3, 0, 100)
+  before = np.concatenate([indices(0, 8), indices(1, 8)])
+  after = np.concatenate([indices(2, 4, (2, 16)), indices(3, 4, (2, 16))])
+  np.testing.assert_array_equal(np.concatenate([before, after]), stream[:24])
