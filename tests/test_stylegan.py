@@ -293,3 +293,8 @@ def test_a_new_stage_reads_on_where_the_last_one_stopped():
   before = np.concatenate([indices(0, 8), indices(1, 8)])
   after = np.concatenate([indices(2, 4, (2, 16)), indices(3, 4, (2, 16))])
   np.testing.assert_array_equal(np.concatenate([before, after]), stream[:24])
+
+
+def test_settings_stylegan_does_not_have_fail_clearly():
+  with pytest.raises(ValueError, match="d_steps=2"):
+    stylegan.stages(tiny_config("d_steps=2"), (8, 8, 1))

@@ -15,6 +15,11 @@
   to the level's size and faded like G's output (Karras 2018, App. A.1). Both optimizers restart
   at each new resolution (NVlabs' ``reset_opt_for_new_lod``), and the stage's learning-rate scale
   multiplies their updates.
+- Optional, off in the paper's recipe: D's input transform of the other families
+  (``config.augment.policy`` DiffAugment, ``config.d_input_noise``) on reals and fakes alike, R1
+  then taken at the transformed reals.
+- ``config.d_steps`` and class labels do not apply: StyleGAN v1 is unconditional, one D step per
+  G step.
 """
 
 from __future__ import annotations
@@ -60,7 +65,16 @@ def build_networks(config, sample_shape: Sequence[int]):
 
 
 def stages(config, sample_shape: Sequence[int]) -> tuple[stages_lib.Stage, ...]:
-  """The growing schedule for images of ``sample_shape`` (see ``stages.progressive_stages``)."""
+  """The growing schedule for images of ``sample_shape`` (see ``stages.progressive_stages``).
+
+  Raises:
+    ValueError: for settings StyleGAN v1 does not have (several D steps, class conditioning).
+  """
+  if config.d_steps != 1 or config.model.num_classes:
+    raise ValueError(
+      f"stylegan trains unconditionally with one D step per G step; got d_steps="
+      f"{config.d_steps}, model.num_classes={config.model.num_classes}."
+    )
   return stages_lib.progressive_stages(config, networks.num_levels(sample_shape[0]))
 
 
