@@ -39,6 +39,11 @@ def style_layers(range_name: str, num_levels: int) -> tuple[int, int]:
   return 2 * first, 2 * last
 
 
+def _latent_size(state) -> int:
+  """Size of z, read off the mapping network's first layer."""
+  return state.g.params["mapping"]["dense_0"]["kernel"].shape[0]
+
+
 def style_mixing_grid(state, key, num_rows: int = 5, num_columns: int = 5, psi: float = 1.0):
   """Fig. 3: row r is source A_r, column c source B_c, each cell A_r with a group of B_c's styles.
 
@@ -48,7 +53,7 @@ def style_mixing_grid(state, key, num_rows: int = 5, num_columns: int = 5, psi: 
     the A source.
   """
   a_key, b_key, noise_key = jax.random.split(key, 3)
-  latent = state.g.params["mapping"]["dense_0"]["kernel"].shape[0]
+  latent = _latent_size(state)
   w_a = stylegan.map_latents(state, jax.random.normal(a_key, (num_rows, latent)))
   w_b = stylegan.map_latents(state, jax.random.normal(b_key, (num_columns, latent)))
   ws_a = stylegan.truncate(stylegan.broadcast_styles(state, w_a), state.extra["w_avg"], psi)
@@ -77,7 +82,7 @@ def truncation_sweep(state, key, num_rows: int = 4, psis=PAPER_PSIS, cutoff: int
   """Fig. 8: each row one z, each column a truncation psi (1: none; 0: the mean face w_avg;
   negative: the 'anti' image). Returns images [num_rows, len(psis), R, R, C]."""
   z_key, noise_key = jax.random.split(key)
-  latent = state.g.params["mapping"]["dense_0"]["kernel"].shape[0]
+  latent = _latent_size(state)
   z = jax.random.normal(z_key, (num_rows, latent))
   columns = [
     np.asarray(stylegan.generate(state, z, noise_key=noise_key, psi=psi, cutoff=cutoff))
@@ -91,7 +96,7 @@ def noise_variation(state, key, num_rows: int = 3, num_resamples: int = 3, num_s
   standard deviation over ``num_std`` re-draws (scaled to [-1, 1] by its maximum, so bright marks
   the pixels that noise changes). Returns images [num_rows, 1 + num_resamples + 1, R, R, C]."""
   z_key, noise_key = jax.random.split(key)
-  latent = state.g.params["mapping"]["dense_0"]["kernel"].shape[0]
+  latent = _latent_size(state)
   ws = stylegan.broadcast_styles(
     state, stylegan.map_latents(state, jax.random.normal(z_key, (num_rows, latent)))
   )
