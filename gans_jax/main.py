@@ -9,6 +9,7 @@
   gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
   gans-jax convert-inception-weights IN.pth OUT.npz
   gans-jax convert-lpips-weights VGG16.pth LPIPS_VGG.pth OUT.npz
+  gans-jax report --workdir DIR [--out FILE.html]
   gans-jax style-mix|truncation|noise-map --workdir DIR --out F.png [--seed S] [--rows N]
 
 Errors the user can fix (config, data, checkpoint, divergence) print one line and exit 2.
@@ -75,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
   compare.add_argument("--config", default=str(_ARTISTIC), help="FILE[:ARG]")
   compare.add_argument("--workdir", required=True, help="one sub-directory per variant")
   compare.add_argument("--num-samples", type=int, default=1000)
+  report = commands.add_parser(
+    "report", help="one self-contained HTML page of a run: metrics, loss curves, samples, config"
+  )
+  report.add_argument("--workdir", required=True)
+  report.add_argument("--out", help="default DIR/report.html")
   figures = {
     "style-mix": "StyleGAN Fig. 3: sources A (rows) x B (columns), coarse/middle/fine styles of B",
     "truncation": "StyleGAN Fig. 8: one z per row, one truncation psi per column",
@@ -206,6 +212,10 @@ def run(argv: list[str]) -> int:
       log=lambda line: print(line, flush=True),
     )
     print(experiment.format_noise_table(rows))
+  elif args.command == "report":
+    from gans_jax import report
+
+    print(f"Wrote {report.write(args.workdir, args.out)}")
   elif args.command in experiment.STYLE_FIGURES:
     options = {}
     if args.command == "truncation":
@@ -234,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     DatasetError,
     checkpointing.CheckpointError,
     loop.TrainingError,
-    ValueError,  # parallel.ParallelError among them.
+    ValueError,  # parallel.ParallelError and report.ReportError among them.
   )
   try:
     return run(sys.argv[1:] if argv is None else argv)
