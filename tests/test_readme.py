@@ -1,0 +1,41 @@
+"""The README's "Code structure" section lists every module and script, and nothing that is gone."""
+
+import re
+
+from tests.helpers import ROOT
+
+LISTED_TREES = ("gans_jax", "data_pipelines", "configs", "benchmarks", "launch")
+
+
+def _code_structure_section() -> str:
+  text = (ROOT / "README.md").read_text()
+  start = text.index("## Code structure")
+  end = text.find("\n## ", start + 1)
+  return text[start : end if end != -1 else None]
+
+
+def _listed_paths() -> set[str]:
+  """Paths at the start of the section's one-line entries: "- `path`: what it is"."""
+  return set(re.findall(r"^- `([^`]+)`:", _code_structure_section(), flags=re.MULTILINE))
+
+
+def test_every_module_is_listed_once_with_a_description():
+  listed = _listed_paths()
+  files = {
+    str(path.relative_to(ROOT))
+    for tree in LISTED_TREES
+    for path in (ROOT / tree).rglob("*")
+    if path.is_file()
+    and path.suffix in (".py", ".sh", ".sbatch")
+    and "__pycache__" not in path.parts
+  }
+  assert files, "no modules found"
+  missing = sorted(files - listed)
+  assert not missing, f"README 'Code structure' lacks: {missing}"
+  entries = re.findall(r"^- `([^`]+)`:", _code_structure_section(), flags=re.MULTILINE)
+  assert len(entries) == len(set(entries)), "a file is listed twice"
+
+
+def test_every_listed_file_exists():
+  gone = sorted(path for path in _listed_paths() if not (ROOT / path).exists())
+  assert not gone, f"README 'Code structure' lists missing files: {gone}"
