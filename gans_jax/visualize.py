@@ -40,12 +40,8 @@ def save_samples(path: str | pathlib.Path, samples: np.ndarray, centers=None) ->
   if samples.ndim == 4:
     save_image(path, image_grid(samples))
     return
-  import matplotlib
-
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
-
-  figure, axes = plt.subplots(figsize=(4, 4), dpi=100)
+  figure = _figure(4, 4)
+  axes = figure.subplots()
   axes.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.5, label="samples")
   if centers is not None:
     axes.scatter(centers[:, 0], centers[:, 1], s=20, c="red", marker="x", label="modes")
@@ -53,19 +49,25 @@ def save_samples(path: str | pathlib.Path, samples: np.ndarray, centers=None) ->
   axes.legend(loc="upper right", fontsize=7)
   figure.tight_layout()
   figure.savefig(path)
-  plt.close(figure)
+
+
+def _figure(width: float, height: float):
+  """A matplotlib Figure drawn off-screen by its own Agg canvas: no pyplot, so the global
+  backend (a notebook's inline one, say) is left as it is."""
+  from matplotlib.backends.backend_agg import FigureCanvasAgg
+  from matplotlib.figure import Figure
+
+  figure = Figure(figsize=(width, height), dpi=100)
+  FigureCanvasAgg(figure)
+  return figure
 
 
 def save_loss_curves(path: str | pathlib.Path, records: list[dict]) -> None:
   """Plots every ``*_loss`` series of the train records of metrics.jsonl against the step."""
-  import matplotlib
-
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
-
   train = [r for r in records if r.get("kind") == "train"]
   names = sorted({k for r in train for k in r if k.endswith("_loss")})
-  figure, axes = plt.subplots(figsize=(6, 3.5), dpi=100)
+  figure = _figure(6, 3.5)
+  axes = figure.subplots()
   for name in names:
     points = [(r["step"], r[name]) for r in train if name in r]
     axes.plot(*zip(*points, strict=True), label=name)
@@ -74,7 +76,6 @@ def save_loss_curves(path: str | pathlib.Path, records: list[dict]) -> None:
   axes.legend()
   figure.tight_layout()
   figure.savefig(path)
-  plt.close(figure)
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
