@@ -4,7 +4,7 @@ import re
 
 from tests.helpers import ROOT
 
-LISTED_TREES = ("gans_jax", "data_pipelines", "configs", "benchmarks", "launch")
+LISTED_TREES = ("gans_jax", "data_pipelines", "configs", "benchmarks", "launch", "notebooks")
 
 
 def _code_structure_section() -> str:
@@ -26,7 +26,7 @@ def test_every_module_is_listed_once_with_a_description():
     for tree in LISTED_TREES
     for path in (ROOT / tree).rglob("*")
     if path.is_file()
-    and path.suffix in (".py", ".sh", ".sbatch")
+    and path.suffix in (".py", ".sh", ".sbatch", ".ipynb")
     and "__pycache__" not in path.parts
   }
   assert files, "no modules found"
