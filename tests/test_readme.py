@@ -27,7 +27,7 @@ def test_every_module_is_listed_once_with_a_description():
     for path in (ROOT / tree).rglob("*")
     if path.is_file()
     and path.suffix in (".py", ".sh", ".sbatch", ".ipynb")
-    and "__pycache__" not in path.parts
+    and not any(part.startswith((".", "__pycache__")) for part in path.relative_to(ROOT).parts)
   }
   assert files, "no modules found"
   missing = sorted(files - listed)

@@ -1,0 +1,192 @@
+"""The README's results tables, generated from run directories.
+
+  python -m benchmarks.results_table --runs runs/results [--train dcgan,gan_ring8] [--readme]
+
+For each known run (``RUNS``: a name, a config and the metrics that say how it did) whose
+directory ``--runs/<name>`` holds a finished run, one Markdown row: what was trained, steps,
+headline metrics from the run's last evaluation, a thumbnail of its last sample grid (written to
+``benchmarks/results/<name>.png``) and the one command that reproduces it. ``--train`` first
+trains the named runs that are missing. A second table sets the 2-D mode-coverage runs beside the
+published rows of PacGAN's Table 1 (Lin et al. 2018; VEEGAN's protocol, 10 trials each).
+``--readme`` writes both tables into README.md between the results markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pathlib
+
+from PIL import Image
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+THUMBNAILS = ROOT / "benchmarks" / "results"
+START_MARKER = "<!-- results:start (python -m benchmarks.results_table --readme) -->"
+END_MARKER = "<!-- results:end -->"
+DIGITS = ("digits_confident_frac1k", "digits_min_class_frac1k", "digits_fd1k_test")
+CONDITIONAL = ("digits_requested_class_frac1k", "digits_requested_class_min1k", "digits_fd1k_test")
+MODES = ("modes_covered2500", "high_quality_frac2500")
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+  name: str
+  title: str
+  spec: str  # configs/FILE[:ARG]
+  metrics: tuple[str, ...]
+
+
+RUNS = (
+  Run("dcgan", "DCGAN (default), digits 32x32", "configs/dcgan.py", DIGITS),
+  Run("stylegan", "StyleGAN, digits 32x32 (grown from 8x8)", "configs/stylegan.py", DIGITS),
+  Run("cgan", "cGAN, digits", "configs/cgan.py", CONDITIONAL),
+  Run("acgan", "AC-GAN, digits", "configs/acgan.py", CONDITIONAL),
+  Run("artgan", "ArtGAN, digits", "configs/artgan.py", CONDITIONAL),
+  Run("gan_ring8", "GAN (PacGAN2 D), ring of 8", "configs/gan.py:dataset=ring8", MODES),
+  Run("gan_grid25", "GAN (PacGAN2 D), grid of 25", "configs/gan.py:dataset=grid25", MODES),
+  Run("wgan_ring8", "WGAN-GP, ring of 8", "configs/wgan.py:dataset=ring8", MODES),
+  Run(
+    "pix2pix",
+    "pix2pix, scenes 64x64",
+    "configs/pix2pix.py",
+    ("l1_100_test", "ssim_100_test", "psnr_100_test"),
+  ),
+)
+
+# PacGAN, Table 1 (mean +- standard error over 10 trials): modes, high-quality samples.
+PUBLISHED_MODES = (
+  ("GAN (PacGAN's Table 1)", "6.3 +- 0.5", "98.2 +- 0.2 %", "17.3 +- 0.8", "94.8 +- 0.7 %"),
+  ("ALI (PacGAN's Table 1)", "6.6 +- 0.3", "97.6 +- 0.4 %", "24.1 +- 0.4", "95.7 +- 0.6 %"),
+  ("PacGAN2 (PacGAN's Table 1)", "7.9 +- 0.1", "95.6 +- 2.0 %", "23.8 +- 0.7", "91.3 +- 0.8 %"),
+  ("PacGAN3 (PacGAN's Table 1)", "7.8 +- 0.1", "97.7 +- 0.3 %", "24.6 +- 0.4", "94.2 +- 0.4 %"),
+  ("PacGAN4 (PacGAN's Table 1)", "7.8 +- 0.1", "95.9 +- 1.4 %", "24.8 +- 0.2", "93.6 +- 0.6 %"),
+)
+
+
+def finished(run_dir: pathlib.Path) -> dict | None:
+  """(config, last eval record, last step) of a finished run directory, or None."""
+  config_path, metrics_path = run_dir / "config.json", run_dir / "metrics.jsonl"
+  if not config_path.is_file() or not metrics_path.is_file():
+    return None
+  config = json.loads(config_path.read_text())
+  records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+  evals = [r for r in records if r["kind"] == "eval" and r["step"] >= config["num_steps"]]
+  if not evals:
+    return None
+  merged = {}  # The end-of-run evaluation and any later `gans-jax evaluate` of the same step.
+  for record in evals:
+    merged.update(record)
+  return {"config": config, "eval": merged, "step": merged["step"]}
+
+
+def thumbnail(
+  run_dir: pathlib.Path, name: str, directory: pathlib.Path = THUMBNAILS, width: int = 128
+) -> pathlib.Path | None:
+  """The run's last sample grid, scaled to ``width`` pixels, as ``directory``/NAME.png."""
+  grids = sorted(run_dir.glob("samples_*.png"))
+  if not grids:
+    return None
+  image = Image.open(grids[-1])
+  height = round(image.height * width / image.width)
+  directory.mkdir(parents=True, exist_ok=True)
+  path = directory / f"{name}.png"
+  image.resize((width, height), Image.LANCZOS).save(path)
+  return path
+
+
+def _value(value) -> str:
+  if isinstance(value, float):
+    return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
+  return str(value)
+
+
+def results_table(runs_dir: pathlib.Path, thumbnails: pathlib.Path = THUMBNAILS) -> str:
+  """The Markdown results table of every finished run under ``runs_dir`` (thumbnails written
+  to ``thumbnails``, linked relative to the repository root)."""
+  lines = [
+    "| Run | Steps | Metrics (last evaluation) | Samples | Reproduce |",
+    "|---|---|---|---|---|",
+  ]
+  for run in RUNS:
+    result = finished(runs_dir / run.name)
+    if result is None:
+      continue
+    shown = ", ".join(
+      f"{m} {_value(result['eval'][m])}" for m in run.metrics if m in result["eval"]
+    )
+    thumb = thumbnail(runs_dir / run.name, run.name, thumbnails)
+    image = f"![{run.name}]({os.path.relpath(thumb, ROOT)})" if thumb else ""
+    command = f"`gans-jax train --config {run.spec} --workdir runs/{run.name}`"
+    lines.append(f"| {run.title} | {result['step']} | {shown} | {image} | {command} |")
+  return "\n".join(lines)
+
+
+def modes_table(runs_dir: pathlib.Path) -> str:
+  """Our 2-D runs (one trial each) beside PacGAN's published rows."""
+  lines = [
+    "| Model | ring: modes (of 8) | ring: high quality | grid: modes (of 25) "
+    "| grid: high quality |",
+    "|---|---|---|---|---|",
+  ]
+  ours = {name: finished(runs_dir / name) for name in ("gan_ring8", "gan_grid25")}
+  if any(ours.values()):
+    cells = []
+    for name in ("gan_ring8", "gan_grid25"):
+      record = ours[name]["eval"] if ours[name] else None
+      cells += (
+        [str(record["modes_covered2500"]), f"{100 * record['high_quality_frac2500']:.1f} %"]
+        if record
+        else ["not run", "not run"]
+      )
+    lines.append("| gans_jax PacGAN2 (`configs/gan.py`, 1 trial) | " + " | ".join(cells) + " |")
+  lines += [f"| {' | '.join(row)} |" for row in PUBLISHED_MODES]
+  return "\n".join(lines)
+
+
+def write_readme(text: str, readme: pathlib.Path = ROOT / "README.md") -> None:
+  """Replaces the README's block between the results markers with ``text``.
+
+  Raises:
+    ValueError: if the README lacks the markers.
+  """
+  content = readme.read_text()
+  if START_MARKER not in content or END_MARKER not in content:
+    raise ValueError(f"{readme} has no results block ({START_MARKER} ... {END_MARKER}).")
+  head, rest = content.split(START_MARKER, 1)
+  _, tail = rest.split(END_MARKER, 1)
+  readme.write_text(f"{head}{START_MARKER}\n{text}\n{END_MARKER}{tail}")
+
+
+def train_missing(runs_dir: pathlib.Path, names: list[str]) -> None:
+  from gans_jax import config_utils, experiment
+
+  known = {run.name: run for run in RUNS}
+  for name in names:
+    if name not in known:
+      raise SystemExit(f"Unknown run {name!r}; known: {', '.join(known)}.")
+    if finished(runs_dir / name) is None:
+      config = config_utils.load_config(str(ROOT / known[name].spec))
+      experiment.train_and_evaluate(config, runs_dir / name)
+
+
+def main(argv=None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--runs", default="runs/results", help="directory of the run directories")
+  parser.add_argument("--train", default="", help="comma-separated runs to train if missing")
+  parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+  args = parser.parse_args(argv)
+  runs_dir = pathlib.Path(args.runs)
+  if args.train:
+    train_missing(runs_dir, args.train.split(","))
+  text = (
+    f"{results_table(runs_dir)}\n\n2-D mode coverage (2,500 samples):\n\n{modes_table(runs_dir)}"
+  )
+  print(text)
+  if args.readme:
+    write_readme(text)
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,62 @@
+"""benchmarks/results_table.py: README tables from run directories."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmarks import results_table
+
+
+def _fake_run(directory, num_steps, *evals, samples=True):
+  directory.mkdir(parents=True)
+  (directory / "config.json").write_text(json.dumps({"num_steps": num_steps}))
+  lines = [{"step": num_steps, "kind": "train", "g_loss": 1.0}, *evals]
+  (directory / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+  if samples:
+    Image.fromarray(np.zeros((40, 80), np.uint8)).save(directory / "samples_000002.png")
+    Image.fromarray(np.full((40, 80), 255, np.uint8)).save(
+      directory / f"samples_{num_steps:06d}.png"
+    )
+
+
+def test_tables_from_run_directories(tmp_path):
+  runs = tmp_path / "runs"
+  final = {"step": 2000, "kind": "eval", "digits_confident_frac1k": 0.8123,
+           "digits_min_class_frac1k": 0.05, "digits_fd1k_test": 123.456}  # fmt: skip
+  later = {"step": 2000, "kind": "eval", "kid1k_digits_test": 1.0}  # `gans-jax evaluate` after.
+  _fake_run(runs / "dcgan", 2000, final, later)
+  _fake_run(runs / "cgan", 2000, samples=False)  # No evaluation at the end: not finished.
+  _fake_run(runs / "gan_ring8", 500, {"step": 500, "kind": "eval", "modes_covered2500": 8,
+                                      "high_quality_frac2500": 0.9712})  # fmt: skip
+
+  table = results_table.results_table(runs, tmp_path / "thumbs")
+  rows = table.splitlines()[2:]
+  assert len(rows) == 2  # dcgan and gan_ring8; cgan is unfinished, the rest absent.
+  assert rows[0].startswith(
+    "| DCGAN (default), digits 32x32 | 2000 | digits_confident_frac1k 0.812,"
+  )
+  assert "digits_fd1k_test 123.5" in rows[0]
+  assert "`gans-jax train --config configs/dcgan.py --workdir runs/dcgan`" in rows[0]
+  thumb = Image.open(tmp_path / "thumbs" / "dcgan.png")
+  assert thumb.size == (128, 64) and np.asarray(thumb).min() == 255  # The last grid, scaled.
+
+  modes = results_table.modes_table(runs).splitlines()
+  assert (
+    modes[2] == "| gans_jax PacGAN2 (`configs/gan.py`, 1 trial) | 8 | 97.1 % | not run | not run |"
+  )
+  assert (
+    "| PacGAN2 (PacGAN's Table 1) | 7.9 +- 0.1 | 95.6 +- 2.0 % | 23.8 +- 0.7 | 91.3 +- 0.8 % |"
+    in modes
+  )
+
+  readme = tmp_path / "README.md"
+  readme.write_text(f"a\n{results_table.START_MARKER}\nold\n{results_table.END_MARKER}\nb\n")
+  results_table.write_readme("new table", readme)
+  assert readme.read_text() == (
+    f"a\n{results_table.START_MARKER}\nnew table\n{results_table.END_MARKER}\nb\n"
+  )
+  readme.write_text("no markers")
+  with pytest.raises(ValueError, match="no results block"):
+    results_table.write_readme("x", readme)
