@@ -53,6 +53,12 @@ RUNS = (
     "configs/pix2pix.py",
     ("l1_100_test", "ssim_100_test", "psnr_100_test"),
   ),
+  Run(
+    "cyclegan",
+    "CycleGAN, scenes summer <-> winter",
+    "configs/cyclegan.py",
+    ("cycle_l1_a_50_test", "cycle_l1_b_50_test"),
+  ),
 )
 
 # PacGAN, Table 1 (mean +- standard error over 10 trials): modes, high-quality samples.
@@ -140,7 +146,9 @@ def modes_table(runs_dir: pathlib.Path) -> str:
         if record
         else ["not run", "not run"]
       )
-    lines.append("| gans_jax PacGAN2 (`configs/gan.py`, 1 trial) | " + " | ".join(cells) + " |")
+    steps = sorted({result["step"] for result in ours.values() if result})
+    label = f"gans_jax PacGAN2 (`configs/gan.py`, 1 trial, {'/'.join(map(str, steps))} steps)"
+    lines.append(f"| {label} | " + " | ".join(cells) + " |")
   lines += [f"| {' | '.join(row)} |" for row in PUBLISHED_MODES]
   return "\n".join(lines)
 

@@ -43,8 +43,8 @@ def test_tables_from_run_directories(tmp_path):
   assert thumb.size == (128, 64) and np.asarray(thumb).min() == 255  # The last grid, scaled.
 
   modes = results_table.modes_table(runs).splitlines()
-  assert (
-    modes[2] == "| gans_jax PacGAN2 (`configs/gan.py`, 1 trial) | 8 | 97.1 % | not run | not run |"
+  assert modes[2] == (
+    "| gans_jax PacGAN2 (`configs/gan.py`, 1 trial, 500 steps) | 8 | 97.1 % | not run | not run |"
   )
   assert (
     "| PacGAN2 (PacGAN's Table 1) | 7.9 +- 0.1 | 95.6 +- 2.0 % | 23.8 +- 0.7 | 91.3 +- 0.8 % |"
