@@ -21,6 +21,8 @@ import pathlib
 
 from PIL import Image
 
+from gans_jax import writers
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 THUMBNAILS = ROOT / "benchmarks" / "results"
 START_MARKER = "<!-- results:start (python -m benchmarks.results_table --readme) -->"
@@ -77,7 +79,7 @@ def finished(run_dir: pathlib.Path) -> dict | None:
   if not config_path.is_file() or not metrics_path.is_file():
     return None
   config = json.loads(config_path.read_text())
-  records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+  records = writers.read_metrics(run_dir)
   evals = [r for r in records if r["kind"] == "eval" and r["step"] >= config["num_steps"]]
   if not evals:
     return None
