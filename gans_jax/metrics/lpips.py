@@ -13,6 +13,7 @@ an .npz that ``load_variables`` reads (``gans-jax convert-lpips-weights``). Pari
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
 
@@ -117,8 +118,6 @@ def convert_files(vgg_path, lin_path, target) -> pathlib.Path:
         flat.update({f"{group}/{layer}/{k}": v for k, v in value.items()})
       else:
         flat[f"{group}/{layer}"] = value
-  import io
-
   buffer = io.BytesIO()
   np.savez(buffer, **flat)
   writers.write_atomically(pathlib.Path(target), buffer.getvalue())

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gans_jax import models
+from gans_jax import ema, models
 from gans_jax.models import stylegan as networks
 from gans_jax.train_state import GANState, ModelState, model_state
 from gans_jax.trainers import gan
@@ -262,7 +262,7 @@ def train_step(state: GANState, batch, *, config, stage: stages_lib.Stage):
     g, d, real.shape[0], jax.random.split(g_keys, 6), stage, alpha, config
   )
   decay = 0.5 ** (stage.batch_size / (config.ema_kimg * 1000.0))
-  g_ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.g_ema, g.params)
+  g_ema = ema.update_ema(state.g_ema, g.params, decay)
   w_avg = W_AVG_DECAY * state.extra["w_avg"] + (1.0 - W_AVG_DECAY) * w_mean
   extra = {"w_avg": w_avg, "level": jnp.asarray(stage.level, jnp.int32), "alpha": alpha}
   metrics.update(g_metrics, alpha=alpha)
