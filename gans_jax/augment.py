@@ -19,6 +19,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from gans_jax import errors
+
 POLICIES = ("translation", "cutout")
 
 
@@ -27,7 +29,9 @@ def parse_policy(spec: str) -> tuple[str, ...]:
   names = tuple(name.strip() for name in spec.split(",") if name.strip())
   for name in names:
     if name not in POLICIES:
-      raise ValueError(f"Unknown augmentation {name!r} in augment={spec!r}; known: {POLICIES}.")
+      raise errors.ConfigError(
+        f"Unknown augmentation {name!r} in augment={spec!r}; known: {POLICIES}."
+      )
   return names
 
 

@@ -19,6 +19,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from gans_jax import errors
+
 CPU_CONVOLUTIONS_IN_XLA = {
   "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"
 }
@@ -51,7 +53,7 @@ def for_train_step(config) -> dict | None:
   default, or "eigen", ``CPU_CONVOLUTIONS_IN_XLA``); None on accelerators."""
   library = config.get("cpu_convolutions", "ynnpack")
   if library not in CPU_CONVOLUTION_LIBRARIES:
-    raise ValueError(
+    raise errors.ConfigError(
       f"config.cpu_convolutions must be one of {CPU_CONVOLUTION_LIBRARIES}, got {library!r}."
     )
   return for_cpu_convolutions() if library == "eigen" else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import optax
 
+from gans_jax import errors
+
 OPTIMIZERS = {
   "adam": lambda c, lr: optax.adam(lr, b1=c.b1, b2=c.b2),
   "rmsprop": lambda c, lr: optax.rmsprop(lr, decay=c.decay),
@@ -26,16 +28,18 @@ def learning_rate(section) -> optax.Schedule | float:
   rate = section.get("lr_decay_rate", 1.0)
   if linear_steps:
     if rate != 1.0:
-      raise ValueError("Choose one decay: lr_decay_rate (exponential) or lr_linear_decay_steps.")
+      raise errors.ConfigError(
+        "Choose one decay: lr_decay_rate (exponential) or lr_linear_decay_steps."
+      )
     return optax.linear_schedule(
       section.learning_rate, 0.0, linear_steps, transition_begin=section.lr_constant_steps
     )
   if not 0.0 < rate <= 1.0:
-    raise ValueError(f"lr_decay_rate must be in (0, 1], got {rate}.")
+    raise errors.ConfigError(f"lr_decay_rate must be in (0, 1], got {rate}.")
   if rate == 1.0:
     return section.learning_rate
   if section.lr_decay_steps <= 0:
-    raise ValueError(
+    raise errors.ConfigError(
       f"lr_decay_rate={rate} needs lr_decay_steps > 0, got {section.lr_decay_steps}."
     )
   return optax.exponential_decay(section.learning_rate, section.lr_decay_steps, rate)
@@ -48,5 +52,5 @@ def build_optimizer(section) -> optax.GradientTransformation:
     ValueError: for an unknown name, listing the known ones.
   """
   if section.name not in OPTIMIZERS:
-    raise ValueError(f"Unknown optimizer {section.name!r}; known: {', '.join(OPTIMIZERS)}.")
+    raise errors.ConfigError(f"Unknown optimizer {section.name!r}; known: {', '.join(OPTIMIZERS)}.")
   return OPTIMIZERS[section.name](section, learning_rate(section))

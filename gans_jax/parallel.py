@@ -27,11 +27,13 @@ import numpy as np
 from jax.experimental import mesh_utils, multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from gans_jax import errors
+
 AXES = ("data", "fsdp")
 BATCH_SPEC = PartitionSpec(AXES)  # Leading (example) axis split over every device.
 
 
-class ParallelError(ValueError):
+class ParallelError(errors.UserError, ValueError):
   """A mesh, batch or process layout that cannot work."""
 
 

@@ -15,7 +15,7 @@ import json
 import pathlib
 import re
 
-from gans_jax import writers
+from gans_jax import errors, writers
 
 REPORT_FILE = "report.html"
 _STYLE = (
@@ -25,7 +25,7 @@ _STYLE = (
 )
 
 
-class ReportError(ValueError):
+class ReportError(errors.UserError, ValueError):
   """The directory is not a run directory."""
 
 

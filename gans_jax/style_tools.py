@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gans_jax import errors
 from gans_jax.trainers import stylegan
 
 # The paper's Fig. 3 groups of layers, by the resolutions they act on.
@@ -29,9 +30,11 @@ def style_layers(range_name: str, num_levels: int) -> tuple[int, int]:
     ValueError: for an unknown name, or a network with fewer than three levels.
   """
   if range_name not in CROSSOVER_RANGES:
-    raise ValueError(f"Unknown crossover {range_name!r}; known: {', '.join(CROSSOVER_RANGES)}.")
+    raise errors.UsageError(
+      f"Unknown crossover {range_name!r}; known: {', '.join(CROSSOVER_RANGES)}."
+    )
   if num_levels < 3:
-    raise ValueError(f"Style mixing groups need >= 3 levels (16x16), got {num_levels}.")
+    raise errors.UsageError(f"Style mixing groups need >= 3 levels (16x16), got {num_levels}.")
   fine_start = min(4, num_levels - 1)  # Level 4 is 64x64.
   first, last = {"coarse": (0, 2), "middle": (2, fine_start), "fine": (fine_start, num_levels)}[
     range_name

@@ -13,6 +13,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from gans_jax import errors
+
 Array = jax.Array
 
 
@@ -78,7 +80,7 @@ def target_loss(outputs: Array, target_is_real: bool, name: str) -> Array:
     return jnp.mean((outputs - (1.0 if target_is_real else 0.0)) ** 2)
   if name == "wasserstein":
     return -sign * jnp.mean(outputs)
-  raise ValueError(
+  raise errors.ConfigError(
     f"Unknown loss {name!r} for a target loss; known: non_saturating, least_squares, wasserstein."
   )
 
@@ -109,5 +111,7 @@ def get_adversarial_loss(name: str) -> AdversarialLoss:
     ValueError: for an unknown name, listing the known ones.
   """
   if name not in ADVERSARIAL_LOSSES:
-    raise ValueError(f"Unknown loss {name!r}; known losses: {', '.join(ADVERSARIAL_LOSSES)}.")
+    raise errors.ConfigError(
+      f"Unknown loss {name!r}; known losses: {', '.join(ADVERSARIAL_LOSSES)}."
+    )
   return ADVERSARIAL_LOSSES[name]

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gans_jax import metrics, writers
+from gans_jax import errors, metrics, writers
 
 VERSION = 4
 NOT_A_DIGIT = 10  # Index of the rejection class.
@@ -63,7 +63,7 @@ def to_classifier_input(images: np.ndarray) -> np.ndarray:
   images = np.asarray(images, np.float32)
   n, h, w, _ = images.shape
   if h % 8 or w % 8:
-    raise ValueError(f"Digit images must be a multiple of 8 pixels on a side, got {h}x{w}.")
+    raise errors.ConfigError(f"Digit images must be a multiple of 8 pixels on a side, got {h}x{w}.")
   grey = images.mean(-1)
   return grey.reshape(n, 8, h // 8, 8, w // 8).mean((2, 4))[..., None]
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gans_jax import writers
+from gans_jax import errors, writers
 
 
 def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,21 +84,23 @@ def load_statistics(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
   """
   path = pathlib.Path(path)
   if not path.is_file():
-    raise ValueError(f"Statistics file not found: {path}")
+    raise errors.UsageError(f"Statistics file not found: {path}")
   try:
     with np.load(path, allow_pickle=False) as data:
       arrays = {name: data[name] for name in data.files}
   except Exception as error:
-    raise ValueError(f"Cannot read statistics file {path}: {error}") from None
+    raise errors.UsageError(f"Cannot read statistics file {path}: {error}") from None
   for key in ("mu", "sigma"):
     if key not in arrays:
-      raise ValueError(
+      raise errors.UsageError(
         f"Statistics file {path} has no {key!r} array (it has {sorted(arrays)}); expected "
         "pytorch-fid's format, an .npz with 'mu' [D] and 'sigma' [D, D]."
       )
   mu, sigma = arrays["mu"], arrays["sigma"]
   if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
-    raise ValueError(f"Statistics file {path}: mu {mu.shape} and sigma {sigma.shape} do not match.")
+    raise errors.UsageError(
+      f"Statistics file {path}: mu {mu.shape} and sigma {sigma.shape} do not match."
+    )
   return mu.astype(np.float64), sigma.astype(np.float64)
 
 
@@ -112,7 +114,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
   mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
   sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
   if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
-    raise ValueError(
+    raise errors.UsageError(
       f"Statistics of different feature sizes: mu {mu1.shape} vs {mu2.shape}, "
       f"sigma {sigma1.shape} vs {sigma2.shape} (different --dims?)."
     )

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gans_jax import compile_options, metrics, writers
+from gans_jax import compile_options, errors, metrics, writers
 
 INPUT_SIZE = 299
 NUM_CLASSES = 1008
@@ -55,7 +55,7 @@ FORMAT_KEY = "__format__"
 FORMAT = "gans_jax.fid_inception_v3/1"
 
 
-class WeightsError(ValueError):
+class WeightsError(errors.UserError, ValueError):
   """The Inception weights file is missing or does not hold the FID InceptionV3."""
 
 

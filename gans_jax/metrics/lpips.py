@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gans_jax import errors
+
 WEIGHTS_ENV = "GANS_JAX_LPIPS_WEIGHTS"
 # torchvision vgg16.features indices of the 13 convolutions, and the stages (by convolution count)
 # whose last ReLU LPIPS reads.
@@ -32,7 +34,7 @@ SHIFT = np.array([-0.030, -0.088, -0.188], np.float32)
 SCALE = np.array([0.458, 0.448, 0.450], np.float32)
 
 
-class WeightsError(ValueError):
+class WeightsError(errors.UserError, ValueError):
   """No LPIPS weights where they were asked for."""
 
 

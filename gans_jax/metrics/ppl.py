@@ -23,6 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gans_jax import errors
+
 EPSILON = 1e-4
 NAME_PATTERN = re.compile(
   r"^ppl(?:(\d+)(k?))?_(z|w)(?:_(full|end))?(?:_(lpips|digits|inception))?$"
@@ -52,7 +54,7 @@ def parse(name: str, default_count: int = 1000) -> PPLSpec:
   """
   match = NAME_PATTERN.match(name)
   if not match or match.group(1) == "0":
-    raise ValueError(
+    raise errors.ConfigError(
       f"Unknown PPL metric {name!r}: expected ppl[COUNT]_{{z|w}}[_full|_end]"
       "[_lpips|_digits|_inception], e.g. ppl10k_w_full_lpips or ppl1k_z_digits."
     )

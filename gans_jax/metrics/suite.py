@@ -28,7 +28,7 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
-from gans_jax import metrics, writers
+from gans_jax import errors, metrics, writers
 from gans_jax.metrics import evaluators, feature_scores, frechet
 
 NAME_PATTERN = re.compile(r"^(fid|fd|is|kid|pr)(?:(\d+)(k?))?(?:_(inception|digits))?$")
@@ -58,7 +58,7 @@ def parse_metrics(text: str, default_count: int = 1000) -> list[MetricSpec]:
   for name in filter(None, (part.strip() for part in text.split(","))):
     match = NAME_PATTERN.match(name)
     if not match or match.group(2) == "0":
-      raise ValueError(
+      raise errors.ConfigError(
         f"Unknown metric {name!r}: expected KIND COUNT[_DETECTOR], KIND one of fid, fd, is, kid, "
         "pr; COUNT like 500 or 10k; DETECTOR inception (default) or digits, e.g. fid10k, "
         "kid1k_digits."

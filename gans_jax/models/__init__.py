@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gans_jax import errors
 from gans_jax.models import artgan, cyclegan, dcgan, mlp, pix2pix
 
 GENERATORS = {
@@ -41,7 +42,7 @@ def compute_dtype(name: str):
   float32 outputs to the losses: bfloat16 mixed precision (Micikevicius et al. 2018 without loss
   scaling, which bfloat16's float32-sized exponent makes unnecessary)."""
   if name not in COMPUTE_DTYPES:
-    raise ValueError(f"compute_dtype={name!r}; known: {', '.join(COMPUTE_DTYPES)}.")
+    raise errors.ConfigError(f"compute_dtype={name!r}; known: {', '.join(COMPUTE_DTYPES)}.")
   return COMPUTE_DTYPES[name]
 
 
@@ -49,13 +50,15 @@ def _build(registry: dict, role: str, section, **fixed) -> nn.Module:
   options = dict(section)
   name = options.pop("name", None)
   if name not in registry:
-    raise ValueError(f"Unknown {role} {name!r}; known: {', '.join(registry)}.")
+    raise errors.ConfigError(f"Unknown {role} {name!r}; known: {', '.join(registry)}.")
   module = registry[name]
   fields = {f.name for f in dataclasses.fields(module)} - {"parent", "name"}
   unknown = sorted(set(options) - fields)
   if unknown:
     valid = ", ".join(sorted(fields))
-    raise ValueError(f"model.{role}.{unknown[0]} is not a field of {name} {role}; valid: {valid}.")
+    raise errors.ConfigError(
+      f"model.{role}.{unknown[0]} is not a field of {name} {role}; valid: {valid}."
+    )
   options = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
   return module(**options, **fixed)
 

@@ -25,6 +25,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gans_jax import errors
 from gans_jax.models import dcgan, layers
 
 LEAK = 0.2  # LeakyReLU slope in both networks (paper, Sec. 4).
@@ -37,7 +38,7 @@ def _widths(resolution: int, width: int) -> list[int]:
 
 def _require_classes(num_classes: int) -> None:
   if num_classes < 1:
-    raise ValueError("ArtGAN is class-conditional: set model.num_classes to K >= 1.")
+    raise errors.ConfigError("ArtGAN is class-conditional: set model.num_classes to K >= 1.")
 
 
 class Encoder(nn.Module):

@@ -21,6 +21,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gans_jax import errors
 from gans_jax.models import layers, pix2pix
 
 
@@ -52,7 +53,7 @@ class ResnetGenerator(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool = True):
     if self.num_classes:
-      raise ValueError("The ResNet generator is not class-conditional; set num_classes=0.")
+      raise errors.ConfigError("The ResNet generator is not class-conditional; set num_classes=0.")
     pix2pix.check_divisible(x.shape[1], 2, "resnet")
     ngf = self.width
     use_bias = self.norm == "instance"

@@ -28,6 +28,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gans_jax import errors
 from gans_jax.models import layers
 
 normal_init = nn.initializers.normal(stddev=0.02)
@@ -40,7 +41,7 @@ def _batchnorm_scale_init(key, shape, dtype=jnp.float32):
 def num_upsamplings(resolution: int) -> int:
   """Stride-2 layers between 4x4 and ``resolution`` (a power of two >= 8), or a clear error."""
   if resolution < 8 or resolution & (resolution - 1):
-    raise ValueError(f"DCGAN resolution must be a power of two >= 8, got {resolution}.")
+    raise errors.ConfigError(f"DCGAN resolution must be a power of two >= 8, got {resolution}.")
   return int(math.log2(resolution // 4))
 
 
@@ -126,7 +127,9 @@ class Discriminator(nn.Module):
   @nn.compact
   def __call__(self, x, labels=None, train: bool = True):
     if self.conditioning not in ("input", "auxiliary"):
-      raise ValueError(f"conditioning must be 'input' or 'auxiliary', got {self.conditioning!r}.")
+      raise errors.ConfigError(
+        f"conditioning must be 'input' or 'auxiliary', got {self.conditioning!r}."
+      )
     if self.num_classes and self.conditioning == "input":
       planes = one_hot(labels, self.num_classes, x.shape[0])[:, None, None, :]
       x = jnp.concatenate([x, jnp.broadcast_to(planes, (*x.shape[:3], self.num_classes))], -1)

@@ -35,6 +35,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gans_jax import errors
+
 _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 # "auto" on CPU uses sub-pixel phases only where they produce at least this many channels (the
 # strided conv's input, the transposed conv's output): for RGB they ran 2-4x slower than XLA's.
@@ -493,7 +495,7 @@ def _add_bias(layer: nn.Module, y):
 
 def _implementation(layer: nn.Module, name: str, implementations: dict):
   if name not in implementations:
-    raise ValueError(
+    raise errors.ConfigError(
       f"{type(layer).__name__} implementation must be 'auto' or one of "
       f"{', '.join(implementations)}, got {layer.implementation!r}."
     )

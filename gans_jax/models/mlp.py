@@ -21,6 +21,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gans_jax import errors
 from gans_jax.models.dcgan import one_hot
 
 
@@ -78,7 +79,9 @@ class Generator(nn.Module):
     if self.output_activation == "tanh":
       x = jnp.tanh(x)
     elif self.output_activation != "linear":
-      raise ValueError(f"Unknown output_activation {self.output_activation!r}: tanh or linear.")
+      raise errors.ConfigError(
+        f"Unknown output_activation {self.output_activation!r}: tanh or linear."
+      )
     return x.reshape(x.shape[0], *self.output_shape)
 
 
@@ -112,12 +115,14 @@ class Discriminator(nn.Module):
     ``label_pieces`` pieces, or concatenated to x when 0).
     """
     if x.shape[0] % self.pack:
-      raise ValueError(
+      raise errors.ConfigError(
         f"Batch of {x.shape[0]} does not split into packs of {self.pack} "
         "(model.discriminator.pack); use a batch size that is a multiple of it."
       )
     if self.num_classes and self.pack > 1:
-      raise ValueError("model.discriminator: packing and class conditioning do not combine.")
+      raise errors.ConfigError(
+        "model.discriminator: packing and class conditioning do not combine."
+      )
     x = x.reshape(x.shape[0] // self.pack, -1)  # Consecutive samples form one pack.
     y = one_hot(labels, self.num_classes, x.shape[0]) if self.num_classes else None
     if y is not None and not self.label_hidden:

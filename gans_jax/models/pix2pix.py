@@ -31,6 +31,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gans_jax import errors
 from gans_jax.models import dcgan, layers
 
 normal_init = dcgan.normal_init
@@ -46,12 +47,12 @@ def normalization(kind: str, train: bool, dtype, name: str | None = None) -> nn.
     return dcgan.batchnorm(train, dtype, name=name)
   if kind == "instance":
     return nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False, dtype=dtype, name=name)
-  raise ValueError(f"Unknown norm {kind!r}; known: batch, instance.")
+  raise errors.ConfigError(f"Unknown norm {kind!r}; known: batch, instance.")
 
 
 def check_divisible(resolution: int, halvings: int, what: str) -> None:
   if resolution % 2**halvings:
-    raise ValueError(
+    raise errors.ConfigError(
       f"{what} halves the image {halvings} times, so the resolution must be a multiple of "
       f"{2**halvings}; got {resolution}."
     )
@@ -82,10 +83,10 @@ class UNetGenerator(nn.Module):
   def __call__(self, x, train: bool = True):
     """Dropout draws from the "dropout" rng when ``train`` (pix2pix keeps it on when testing)."""
     if self.num_downs < 5:
-      raise ValueError(f"The U-Net needs num_downs >= 5, got {self.num_downs}.")
+      raise errors.ConfigError(f"The U-Net needs num_downs >= 5, got {self.num_downs}.")
     check_divisible(x.shape[1], self.num_downs, f"unet (num_downs={self.num_downs})")
     if self.num_classes:
-      raise ValueError("The U-Net generator is not class-conditional; set num_classes=0.")
+      raise errors.ConfigError("The U-Net generator is not class-conditional; set num_classes=0.")
     ngf = self.width
     # Channels of each encoder level, outermost first: ngf, 2ngf, 4ngf, then 8ngf down to 1x1.
     channels = [ngf, 2 * ngf, 4 * ngf] + [8 * ngf] * (self.num_downs - 3)
@@ -139,7 +140,9 @@ class PatchDiscriminator(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool = True):
     if self.num_classes:
-      raise ValueError("The PatchGAN discriminator is not class-conditional; set num_classes=0.")
+      raise errors.ConfigError(
+        "The PatchGAN discriminator is not class-conditional; set num_classes=0."
+      )
     conv = functools.partial(
       layers.Conv, kernel_size=(4, 4), padding=((1, 1), (1, 1)), kernel_init=normal_init,
       dtype=self.dtype,
@@ -148,7 +151,7 @@ class PatchDiscriminator(nn.Module):
     # n_layers halvings, then two 4x4 stride-1 convolutions that each take one pixel off.
     smallest = 3 * 2**self.n_layers
     if min(x.shape[1:3]) < smallest:
-      raise ValueError(
+      raise errors.ConfigError(
         f"A PatchGAN with n_layers={self.n_layers} needs images of at least {smallest}x{smallest} "
         f"(it would output no logits), got {x.shape[1]}x{x.shape[2]}; lower n_layers."
       )

@@ -40,6 +40,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gans_jax import errors
+
 LRELU_GAIN = math.sqrt(2.0)
 
 
@@ -50,7 +52,7 @@ def lrelu(x):
 def num_levels(resolution: int) -> int:
   """Levels 4x4, 8x8, ..., resolution (a power of two >= 4), or a clear error."""
   if resolution < 4 or resolution & (resolution - 1):
-    raise ValueError(f"StyleGAN resolution must be a power of two >= 4, got {resolution}.")
+    raise errors.ConfigError(f"StyleGAN resolution must be a power of two >= 4, got {resolution}.")
   return int(math.log2(resolution)) - 1
 
 
@@ -127,7 +129,9 @@ def minibatch_stddev(x, group_size: int = 4, epsilon: float = 1e-8):
   batch = x.shape[0]
   group = min(group_size, batch)
   if batch % group:
-    raise ValueError(f"Minibatch stddev: batch {batch} is not a multiple of group size {group}.")
+    raise errors.ConfigError(
+      f"Minibatch stddev: batch {batch} is not a multiple of group size {group}."
+    )
   y = x.astype(jnp.float32).reshape(group, batch // group, *x.shape[1:])  # [G, M, H, W, C]
   y = y - jnp.mean(y, axis=0)
   y = jnp.sqrt(jnp.mean(jnp.square(y), axis=0) + epsilon)  # [M, H, W, C]

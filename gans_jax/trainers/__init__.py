@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from gans_jax import errors
 from gans_jax.trainers import artgan, cyclegan, gan, pix2pix, stylegan
 from gans_jax.trainers.stages import Stage, single_stage, stage_at  # noqa: F401 (loop API)
 
@@ -62,5 +63,5 @@ FAMILIES = {
 
 def get_family(name: str) -> Family:
   if name not in FAMILIES:
-    raise ValueError(f"Unknown family {name!r}; known families: {', '.join(FAMILIES)}.")
+    raise errors.ConfigError(f"Unknown family {name!r}; known families: {', '.join(FAMILIES)}.")
   return FAMILIES[name]

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from gans_jax import models
+from gans_jax import errors, models
 from gans_jax.losses import target_loss
 from gans_jax.models.cyclegan import TwoWay
 from gans_jax.train_state import GANState, ModelState, model_state
@@ -54,7 +54,9 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   g_vars = generators.init({"params": g_key}, images_a, images_b, train=False)
   d_vars = discriminators.init({"params": d_key}, images_a, images_b, train=False)
   if "batch_stats" in g_vars or "batch_stats" in d_vars:
-    raise ValueError("CycleGAN here supports norm='instance' only (the paper's), not 'batch'.")
+    raise errors.ConfigError(
+      "CycleGAN here supports norm='instance' only (the paper's), not 'batch'."
+    )
   pool = config.pool_size
   extra = {
     "pool_a": jnp.zeros((pool, *shape_a)),  # Generated A images, F(b), for D_X.

@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from gans_jax import errors
+
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
@@ -59,13 +61,13 @@ def progressive_stages(config, num_levels: int) -> tuple[Stage, ...]:
   if not 0 <= first_level < num_levels or section.initial_resolution & (
     section.initial_resolution - 1
   ):
-    raise ValueError(
+    raise errors.ConfigError(
       f"progressive.initial_resolution={section.initial_resolution} must be a power of two "
       f"between 4 and {4 * 2 ** (num_levels - 1)}."
     )
   for field in ("batch_sizes", "learning_rates"):
     if len(section[field]) != num_levels:
-      raise ValueError(
+      raise errors.ConfigError(
         f"progressive.{field} has {len(section[field])} entries; it needs one per level 4x4 .. "
         f"{4 * 2 ** (num_levels - 1)}x{4 * 2 ** (num_levels - 1)}: {num_levels}."
       )
@@ -73,7 +75,7 @@ def progressive_stages(config, num_levels: int) -> tuple[Stage, ...]:
   for level in range(first_level, num_levels):
     batch = section.batch_sizes[level]
     if batch <= 0:
-      raise ValueError(f"progressive.batch_sizes[{level}]={batch} must be positive.")
+      raise errors.ConfigError(f"progressive.batch_sizes[{level}]={batch} must be positive.")
     fade = 0 if level == first_level else math.ceil(section.fade_kimg * 1000 / batch)
     kimg = section.initial_kimg if level == first_level else section.stable_kimg
     stable = math.ceil(kimg * 1000 / batch)

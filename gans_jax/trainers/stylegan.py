@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gans_jax import ema, models
+from gans_jax import ema, errors, models
 from gans_jax.models import stylegan as networks
 from gans_jax.train_state import GANState, ModelState, model_state
 from gans_jax.trainers import gan
@@ -71,7 +71,7 @@ def stages(config, sample_shape: Sequence[int]) -> tuple[stages_lib.Stage, ...]:
     ValueError: for settings StyleGAN v1 does not have (several D steps, class conditioning).
   """
   if config.d_steps != 1 or config.model.num_classes:
-    raise ValueError(
+    raise errors.ConfigError(
       f"stylegan trains unconditionally with one D step per G step; got d_steps="
       f"{config.d_steps}, model.num_classes={config.model.num_classes}."
     )

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
+from gans_jax import errors
+
 
 def random_jitter(images: Sequence[jax.Array], key, crop: int, flip: bool) -> list[jax.Array]:
   """pix2pix's random jitter (Isola et al. 2017, appendix 6.2): a random crop x crop window and a
@@ -30,7 +32,7 @@ def random_jitter(images: Sequence[jax.Array], key, crop: int, flip: bool) -> li
   """
   batch, load = images[0].shape[:2]
   if load < crop:
-    raise ValueError(f"load_size {load} is smaller than the crop (resolution) {crop}.")
+    raise errors.ConfigError(f"load_size {load} is smaller than the crop (resolution) {crop}.")
   offset_key, flip_key = jax.random.split(key)
   offsets = jax.random.randint(offset_key, (batch, 2), 0, load - crop + 1)
   mirror = jax.random.bernoulli(flip_key, 0.5, (batch,)) & flip
