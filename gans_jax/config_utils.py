@@ -17,11 +17,14 @@ from typing import Any
 
 import ml_collections
 
+from gans_jax import errors
+
 # Fields that may change between a run and its resumption: they set how long and how often,
 # never what is computed at a given step.
 RUN_LENGTH_FIELDS = (
   "num_steps",
   "checkpoint_every_steps",
+  "checkpoint_every_secs",
   "sample_every_steps",
   "log_every_steps",
   "eval_num_samples",
@@ -34,8 +37,7 @@ PLACEMENT_FIELDS = ("parallel", "distributed")
 DEFAULT_CONFIG = pathlib.Path(__file__).resolve().parent.parent / "configs" / "dcgan.py"
 
 
-class ConfigError(ValueError):
-  """A config file, variant argument or override that cannot be used."""
+ConfigError = errors.ConfigError  # Raised here for configs; defined with the other user errors.
 
 
 def _parse_value(text: str) -> Any:
@@ -175,6 +177,41 @@ def differing_keys(saved: dict, current: dict, prefix: str = "") -> list[str]:
   return keys
 
 
+# Run fields that must be whole numbers of at least 1, and ones that may also be 0 (off).
+POSITIVE_INT_FIELDS = (
+  "num_steps",
+  "batch_size",
+  "d_steps",
+  "checkpoint_every_steps",
+  "sample_every_steps",
+  "log_every_steps",
+  "eval_num_samples",
+  "num_grid_samples",
+)
+NON_NEGATIVE_FIELDS = ("checkpoint_every_secs", "eval.every_steps")
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Checks the run fields every family reads, before any start-up work.
+
+  Raises:
+    ConfigError: naming the first field whose value cannot work (a count below 1, a negative
+      period) and the override that sets it.
+  """
+  for name in POSITIVE_INT_FIELDS + NON_NEGATIVE_FIELDS:
+    node, *rest = name.split(".")
+    value = config[node][rest[0]] if rest else config.get(node)
+    if value is None:
+      continue
+    lowest = 1 if name in POSITIVE_INT_FIELDS else 0
+    whole = name not in POSITIVE_INT_FIELDS or (
+      isinstance(value, int) and not isinstance(value, bool)
+    )
+    if not whole or value < lowest:
+      kind = "a whole number >= 1" if lowest else "a number >= 0 (0 turns it off)"
+      raise ConfigError(f"{name}={value!r} must be {kind}; set --config.{name}=...")
+
+
 def base_config() -> ml_collections.ConfigDict:
   """Fields every family shares; a config file starts from this and fills in its sections."""
   config = ml_collections.ConfigDict()
@@ -208,6 +245,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.optim.d = optimizer_config("adam", 2e-4, b1=0.5)
   config.ema_decay = 0.0  # EMA of G's params used for sampling; 0 turns it off.
   config.checkpoint_every_steps = 500  # Orbax checkpoint period (and always at the end).
+  # Also checkpoint when this many seconds passed since the last save (0: off), so a run killed
+  # without warning loses at most that much work; SIGINT / SIGTERM always save first.
+  config.checkpoint_every_secs = 600.0
   config.sample_every_steps = 500  # Sample grid PNG on fixed noise.
   config.log_every_steps = 50  # Console / TensorBoard / metrics.jsonl period.
   config.eval_num_samples = 1000  # Samples drawn for the end-of-run evaluation.

@@ -16,7 +16,7 @@ import numpy as np
 
 import data_pipelines
 from data_pipelines import embedded
-from gans_jax import checkpointing, loop, trainers, writers
+from gans_jax import checkpointing, errors, loop, trainers, writers
 from gans_jax.metrics import evaluators, inception, suite
 
 
@@ -75,7 +75,7 @@ def ppl_evaluator(config, names: list[str]):
   from gans_jax.trainers import stylegan
 
   if config.family != "stylegan":
-    raise ValueError(f"PPL ({', '.join(names)}) needs a stylegan run, not {config.family}.")
+    raise errors.ConfigError(f"PPL ({', '.join(names)}) needs a stylegan run, not {config.family}.")
   specs = [ppl.parse(name, config.eval_num_samples) for name in names]
   distances = {}
 
@@ -148,7 +148,9 @@ def translation_evaluator(config):
   if source.paired:
     return translation.paired_evaluator(jax.jit(family.generate), inputs, targets)
   if family.generate_backward is None:
-    raise ValueError(f"{config.family} cannot translate back, so it cannot use unpaired data.")
+    raise errors.ConfigError(
+      f"{config.family} cannot translate back, so it cannot use unpaired data."
+    )
   forward, backward = jax.jit(family.generate), jax.jit(family.generate_backward)
   return translation.cycle_evaluator(forward, backward, inputs, targets)
 
@@ -181,9 +183,11 @@ def make_metric_suite(config, metrics: str, inception_weights: str | None = None
   """
   specs = suite.parse_metrics(metrics, config.eval_num_samples)
   if not specs:
-    raise ValueError("No metrics named; e.g. --metrics fid10k,kid10k or fd1k_digits.")
+    raise errors.ConfigError("No metrics named; e.g. --metrics fid10k,kid10k or fd1k_digits.")
   if config.dataset in data_pipelines.POINT_DATASETS:
-    raise ValueError(f"Image metrics ({metrics}) do not apply to the 2-D dataset {config.dataset}.")
+    raise errors.ConfigError(
+      f"Image metrics ({metrics}) do not apply to the 2-D dataset {config.dataset}."
+    )
   # Detectors load when first used (the digits classifier may train for a minute first), but a
   # missing weights file is reported now, before any training.
   detectors = {}
@@ -192,7 +196,7 @@ def make_metric_suite(config, metrics: str, inception_weights: str | None = None
     detectors["inception"] = lambda: suite.inception_detector(weights, config.eval.batch_size)
   if any(spec.detector == "digits" for spec in specs):
     if config.dataset != "digits":
-      raise ValueError(f"The digits classifier judges digits only, not {config.dataset}.")
+      raise errors.ConfigError(f"The digits classifier judges digits only, not {config.dataset}.")
     detectors["digits"] = lambda: suite.digits_detector(config.data.resolution)
 
   def real_images(split):
@@ -247,12 +251,34 @@ def check_classes(config, source) -> None:
     )
 
 
+def check_enough_data(config, source) -> None:
+  """The training data must fill one batch (a batch of repeats trains on a handful of images).
+
+  Raises:
+    config_utils.ConfigError: naming the dataset, its size and the batch.
+  """
+  from gans_jax import config_utils
+
+  count = min(source.num_a, source.num_b) if source.kind == "pairs" else source.num_examples
+  stages = trainers.get_family(config.family).schedule(config, sample_shape(config))
+  batch = max(stage.batch_size // config.d_steps for stage in stages)
+  if count < batch:
+    raise config_utils.ConfigError(
+      f"{source.name} has {count} training examples, fewer than one batch of {batch}; lower "
+      "--config.batch_size (or the config's batch sizes) or add data."
+    )
+
+
 def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=print):
   """Trains ``config`` in ``workdir`` (resuming if it holds a run) and evaluates at the end."""
+  from gans_jax import config_utils
+
+  config_utils.validate(config)  # Before the data is read: that can take a while.
   source = data_pipelines.build_source(config.dataset, skip_corrupt=config.data.skip_corrupt)
+  check_enough_data(config, source)
   translates = trainers.get_family(config.family).translates
   if translates != (source.kind == "pairs"):
-    raise ValueError(
+    raise errors.ConfigError(
       f"{config.family} translates images and needs two-domain data (e.g. scenes, "
       f"paired:/path, unpaired:/path), not {config.dataset!r}."
       if translates
@@ -355,10 +381,12 @@ def style_figure(workdir, figure: str, out, *, seed: int = 0, rows: int | None =
   from gans_jax import style_tools, visualize
 
   if figure not in STYLE_FIGURES:
-    raise ValueError(f"Unknown figure {figure!r}; known: {', '.join(STYLE_FIGURES)}.")
+    raise errors.UsageError(f"Unknown figure {figure!r}; known: {', '.join(STYLE_FIGURES)}.")
   config, state = load_run(workdir)
   if config.family != "stylegan":
-    raise ValueError(f"{workdir} holds a {config.family} run; {figure} needs a stylegan run.")
+    raise errors.UsageError(
+      f"{workdir} holds a {config.family} run; {figure} needs a stylegan run."
+    )
   key = jax.random.PRNGKey(seed)
   sized = {"num_rows": rows} if rows else {}
   if figure == "style-mix":
@@ -405,16 +433,18 @@ def sample(
   config, state = load_run(workdir)
   classes = config.model.num_classes
   if (per_class or labels is not None) and not classes:
-    raise ValueError(f"{workdir} holds an unconditional model; --per-class/--labels need classes.")
+    raise errors.UsageError(
+      f"{workdir} holds an unconditional model; --per-class/--labels need classes."
+    )
   if per_class:
     labels = np.repeat(np.arange(classes), per_class)
   if labels is not None:
     labels = np.asarray(labels, np.int32)
     if labels.size == 0 or labels.min() < 0 or labels.max() >= classes:
-      raise ValueError(f"Labels must be in 0..{classes - 1}, got {labels.tolist()}.")
+      raise errors.UsageError(f"Labels must be in 0..{classes - 1}, got {labels.tolist()}.")
   else:
     if not num:
-      raise ValueError("Say how many samples: --num N (or --per-class N / --labels L,...).")
+      raise errors.UsageError("Say how many samples: --num N (or --per-class N / --labels L,...).")
     labels = evaluators.balanced_labels(num, classes)
   z = jax.random.normal(jax.random.PRNGKey(seed), (len(labels), config.model.latent_dim))
   samples = _sampler(config, state)(z, labels)
@@ -449,11 +479,11 @@ def translate(
   config, state = load_run(workdir)
   family = trainers.get_family(config.family)
   if not family.translates:
-    raise ValueError(
+    raise errors.UsageError(
       f"{workdir} holds a {config.family} run, which samples; it does not translate."
     )
   if backward and family.generate_backward is None:
-    raise ValueError(f"{config.family} translates A -> B only; it has no B -> A generator.")
+    raise errors.UsageError(f"{config.family} translates A -> B only; it has no B -> A generator.")
   resolution = config.data.resolution
   channels = (config.data.input_channels, config.data.channels)
   if backward:
@@ -488,7 +518,9 @@ def _read_inputs(path: str, resolution: int, channels: tuple[int, int]):
     with np.load(path) as arrays:
       key = next((k for k in ("inputs", "images") if k in arrays), None)
       if key is None:
-        raise ValueError(f"{path} holds {sorted(arrays)}; translation needs 'inputs' or 'images'.")
+        raise errors.UsageError(
+          f"{path} holds {sorted(arrays)}; translation needs 'inputs' or 'images'."
+        )
       images = [_as_hwc(x) for x in arrays[key]]
       targets = [_as_hwc(x) for x in arrays["targets"]] if "targets" in arrays else None
     return to_model(images, channels[0]), (
@@ -520,7 +552,7 @@ def evaluate(workdir, metrics: str | None = None, inception_weights: str | None 
   else:
     evaluator = make_evaluator(config)
   if evaluator is None:
-    raise ValueError(
+    raise errors.UsageError(
       f"No built-in evaluator for dataset {config.dataset!r}; name metrics, e.g. --metrics fid10k."
     )
   result = evaluator(state, loop.root_keys(config.seed)[2])
@@ -559,7 +591,9 @@ def noise_experiment(config, workdir, *, noise: float, noise_images: float = 1.0
     ``workdir/noise_experiment.json``.
   """
   if not trainers.get_family(config.family).translates:
-    raise ValueError(f"The noise experiment needs an image-to-image config, not {config.family}.")
+    raise errors.ConfigError(
+      f"The noise experiment needs an image-to-image config, not {config.family}."
+    )
   variants = {
     "clean_inputs": ["data.input_noise_fraction=0.0"],
     "noisy_inputs": [

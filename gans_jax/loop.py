@@ -8,6 +8,7 @@ pure function of (seed, step), the resumed run reaches bitwise-identical paramet
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import pathlib
@@ -18,12 +19,16 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from jax.experimental import multihost_utils
 
 from gans_jax import (
   checkpointing,
   compile_options,
   config_utils,
+  errors,
+  interrupts,
   parallel,
+  run_directory,
   trainers,
   visualize,
   writers,
@@ -33,7 +38,7 @@ from gans_jax.train_state import GANState
 CONFIG_FILE = "config.json"
 
 
-class TrainingError(RuntimeError):
+class TrainingError(errors.UserError, RuntimeError):
   """Training cannot go on: diverged losses, or a run directory of another config."""
 
 
@@ -107,6 +112,10 @@ def train(
 ) -> RunResult:
   """Trains ``config`` in ``workdir``, resuming from its latest checkpoint if there is one.
 
+  The run holds ``workdir``'s lock throughout (``run_directory``). SIGINT and SIGTERM finish
+  the step in flight, checkpoint it and raise ``interrupts.Interrupted``; a second signal exits
+  at once. A run that already finished (trained, evaluated, curves drawn) is not redone.
+
   Args:
     config: the resolved, locked run config.
     workdir: the run directory (created if needed).
@@ -129,103 +138,239 @@ def train(
 
   Raises:
     TrainingError: on a non-finite loss or a run directory of another config.
+    errors.RunDirectoryError: when ``workdir`` is a file, unwritable or in use by another run.
+    checkpointing.CheckpointError: when no checkpoint of the run restores.
+    interrupts.Interrupted: on SIGINT / SIGTERM, after saving.
   """
-  workdir = pathlib.Path(workdir)
-  workdir.mkdir(parents=True, exist_ok=True)
+  config_utils.validate(config)
+  workdir = run_directory.create(workdir)
   log = log if jax.process_index() == 0 else (lambda _: None)
-  check_or_write_config(config, workdir)
-  family = trainers.get_family(config.family)
-  mesh = parallel.make_mesh(config.parallel.mesh_shape)
-  stages = family.schedule(config, tuple(sample_shape))
-  for stage in stages:
-    parallel.check_global_batch(stage.batch_size // config.d_steps, mesh)
-
-  state, state_shardings = sharded_initial_state(config, sample_shape, mesh)
-  checkpointer = checkpointing.Checkpointer(workdir)
-  start_step = checkpointer.latest_step() or 0
-  if start_step:
-    state = checkpointer.restore(state, start_step)  # Straight into the state's shardings.
-    writers.truncate_metrics(workdir, start_step)
-    log(f"Resuming {workdir} from step {start_step}.")
-
-  compiled_steps = {}
-
-  def step_fn_of(stage):
-    """The stage's train step, compiled on first use (one program per stage)."""
-    if stage.index not in compiled_steps:
-      static = {"stage": stage} if family.stages else {}
-      compiled_steps[stage.index] = jax.jit(
-        lambda s, b: family.train_step(s, b, config=config, **static),
-        in_shardings=(state_shardings, parallel.batch_sharded(mesh)),
-        out_shardings=(state_shardings, parallel.replicated(mesh)),
-        donate_argnums=0,
-        compiler_options=compile_options.for_train_step(config),
+  with _run_lock(workdir), interrupts.deferred_signals() as signals:
+    had_config = (workdir / CONFIG_FILE).exists()
+    check_or_write_config(config, workdir)
+    run = _Run(config, workdir, tuple(sample_shape), log)
+    try:
+      return run.train(
+        batches_from, evaluate, render_grid, plot_centers, stop_after, signals, had_config
       )
-    return compiled_steps[stage.index]
+    finally:
+      run.checkpointer.close()
 
-  render_grid = render_grid or latent_grid(config, sample_shape)
 
-  writer = writers.MetricWriter(workdir)
-  stage = trainers.stage_at(stages, start_step)
-  progress = writers.Progress(config.num_steps, stage.batch_size, start_step)
-  last_checkpoint = start_step or None
-  end_step = config.num_steps if stop_after is None else min(stop_after, config.num_steps)
-  metrics = {}
-  step = start_step
-  batches = batches_from(start_step, stage)
-  images_seen = 0
-  started = time.perf_counter()
-  while step < end_step:
-    if trainers.stage_at(stages, step) != stage:  # A new stage: its own data stream and step.
-      stage = trainers.stage_at(stages, step)
-      batches = batches_from(step, stage)
-      progress.images_per_step = stage.batch_size
-      log(f"step {step}: stage {stage.index} (level {stage.level}, batch {stage.batch_size}).")
-    batch = parallel.to_global(next(batches), mesh)
-    state, metrics = step_fn_of(stage)(state, batch)
-    step += 1
-    images_seen += stage.batch_size
-    if step % config.log_every_steps == 0 or step == end_step:
-      metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
-      _check_finite(step, metrics, last_checkpoint)
-      writer.write(step, "train", metrics)
-      log(progress.report(step, metrics))
+@contextlib.contextmanager
+def _run_lock(workdir: pathlib.Path):
+  """The run directory's lock, taken by process 0; every process learns whether it got it."""
+  if jax.process_count() == 1:
+    with run_directory.locked(workdir):
+      yield
+    return
+  with contextlib.ExitStack() as stack:
+    error = None
+    if jax.process_index() == 0:
+      try:
+        stack.enter_context(run_directory.locked(workdir))
+      except errors.RunDirectoryError as raised:
+        error = raised
+    if not multihost_utils.broadcast_one_to_all(np.int32(error is None)):
+      raise error or errors.RunDirectoryError(f"Process 0 could not lock {workdir}; see its log.")
+    yield
+
+
+class _Run:
+  """One training run's parts (mesh, stages, state, checkpoints) and the steps of ``train``."""
+
+  def __init__(self, config, workdir: pathlib.Path, sample_shape: tuple[int, ...], log):
+    self.config, self.workdir, self.sample_shape, self.log = config, workdir, sample_shape, log
+    self.family = trainers.get_family(config.family)
+    self.mesh = parallel.make_mesh(config.parallel.mesh_shape)
+    self.stages = self.family.schedule(config, sample_shape)
+    for stage in self.stages:
+      parallel.check_global_batch(stage.batch_size // config.d_steps, self.mesh)
+    self.checkpointer = checkpointing.Checkpointer(workdir)
+    self.compiled_steps = {}
+    self.saved_step = None  # The step of the newest checkpoint this run holds.
+    self.saved_time = time.monotonic()
+
+  def step_fn_of(self, stage, state_shardings):
+    """The stage's train step, compiled on first use (one program per stage)."""
+    if stage.index not in self.compiled_steps:
+      static = {"stage": stage} if self.family.stages else {}
+      self.compiled_steps[stage.index] = jax.jit(
+        lambda s, b: self.family.train_step(s, b, config=self.config, **static),
+        in_shardings=(state_shardings, parallel.batch_sharded(self.mesh)),
+        out_shardings=(state_shardings, parallel.replicated(self.mesh)),
+        donate_argnums=0,
+        compiler_options=compile_options.for_train_step(self.config),
+      )
+    return self.compiled_steps[stage.index]
+
+  def restore(self, had_config: bool):
+    """(state, its shardings, start step): the newest checkpoint that restores, else step 0."""
+    state, shardings = sharded_initial_state(self.config, self.sample_shape, self.mesh)
+    restored = self.checkpointer.restore_latest(state, self.log)  # Into the state's shardings.
+    self.saved_step = restored.step
+    if restored.step is None and had_config:
+      self.log(f"{self.workdir} holds no checkpoint yet: starting over from step 0.")
+    return restored.state, shardings, restored.step or 0
+
+  def save(self, step: int, state) -> None:
+    if not bool(_all_finite(state)):
+      raise TrainingError(
+        f"Non-finite parameters at step {step}; not saved (last good checkpoint: "
+        f"step {self.saved_step}). Try a lower learning rate."
+      )
+    self.checkpointer.save(step, state)
+    self.saved_step, self.saved_time = step, time.monotonic()
+
+  def save_due(self, step: int, end_step: int) -> tuple[bool, bool]:
+    """(a checkpoint due by step count, one due by ``checkpoint_every_secs`` on this host)."""
+    every_secs = self.config.checkpoint_every_secs
+    by_steps = step % self.config.checkpoint_every_steps == 0 or step == end_step
+    return by_steps, bool(every_secs and time.monotonic() - self.saved_time >= every_secs)
+
+  def stop_if_signalled(self, signum: int, step: int, state) -> None:
+    """After a signal: checkpoint ``step`` (unless it is saved) and raise Interrupted."""
+    if not signum:
+      return
+    name = interrupts.name(signum)
+    if self.saved_step == step:
+      message = f"{name} at step {step}; its checkpoint is saved; run the same command to resume."
+    elif step == 0:
+      message = f"{name} before the first step; nothing to save; run the same command to start."
+    else:
+      self.save(step, state)
+      message = f"{name}: interrupted at step {step}; saved; run the same command to resume."
+    raise interrupts.Interrupted(signum, message)  # Its message is what the caller prints.
+
+  def agreed(self, signum: int, step: int, by_time: bool) -> tuple[int, bool]:
+    """(signal, time-based save) as every process sees them: this process's own view when it
+    is alone; with several, their union, exchanged at logging steps only (a host round trip
+    every step would stall the device queue), so all of them stop or save at the same step."""
+    if jax.process_count() == 1:
+      return signum, by_time
+    if step % self.config.log_every_steps:
+      return 0, False
+    views = multihost_utils.process_allgather(np.array([signum, by_time], np.int32))
+    return int(np.max(views[:, 0])), bool(np.max(views[:, 1]))
+
+  def finished(self, start_step: int) -> tuple[dict, dict] | None:
+    """(last eval metrics, last train metrics) when the run already finished at ``start_step``
+    (``writers.mark_finished``; process 0 reads it and tells the others), else None."""
+    done, records = False, []
+    if jax.process_index() == 0 and start_step >= self.config.num_steps:
+      done = writers.finished_step(self.workdir) == start_step
+      records = writers.read_metrics(self.workdir) if done else []
+    if jax.process_count() > 1:
+      done = bool(multihost_utils.broadcast_one_to_all(np.int32(done)))
+    if not done:
+      return None
+    self.log(
+      f"{self.workdir} finished at step {start_step} already; nothing to do. Raise "
+      "--config.num_steps to train on, or use a new --workdir."
+    )
+    last = lambda kind: next(  # noqa: E731
+      ({k: v for k, v in r.items() if k not in ("step", "kind")} for r in reversed(records)
+       if r["kind"] == kind), {},
+    )  # fmt: skip
+    return last("eval"), last("train")
+
+  def train(self, batches_from, evaluate, render_grid, plot_centers, stop_after, signals,
+            had_config) -> RunResult:  # fmt: skip
+    config, workdir, log = self.config, self.workdir, self.log
+    state, state_shardings, start_step = self.restore(had_config)
+    done = self.finished(start_step)
+    if done is not None:
+      return RunResult(state, workdir, *done)
+    writers.truncate_metrics(workdir, start_step, drop_final=start_step >= config.num_steps)
+    if start_step:
+      log(f"Resuming {workdir} from step {start_step}.")
+    render_grid = render_grid or latent_grid(config, self.sample_shape)
+    writer = writers.MetricWriter(workdir)
+    writer.restart_at(start_step)
+    stage = trainers.stage_at(self.stages, start_step)
+    progress = writers.Progress(config.num_steps, stage.batch_size, start_step)
+    end_step = config.num_steps if stop_after is None else min(stop_after, config.num_steps)
+    metrics, step, images_seen = {}, start_step, 0
+    batches = batches_from(start_step, stage)
+    started = time.perf_counter()
+    self.stop_if_signalled(self.agreed(signals.signum, step, False)[0], step, state)  # Start-up.
+    while step < end_step:
+      if trainers.stage_at(self.stages, step) != stage:  # A new stage: its own data and step.
+        stage = trainers.stage_at(self.stages, step)
+        batches = batches_from(step, stage)
+        progress.images_per_step = stage.batch_size
+        log(f"step {step}: stage {stage.index} (level {stage.level}, batch {stage.batch_size}).")
+      batch = parallel.to_global(next(batches), self.mesh)
+      state, metrics = self.step_fn_of(stage, state_shardings)(state, batch)
+      step += 1
+      images_seen += stage.batch_size
+      if step % config.log_every_steps == 0 or step == end_step:
+        metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        _check_finite(step, metrics, self.saved_step)
+        writer.write(step, "train", metrics)
+        log(progress.report(step, metrics))
+      self.periodic_outputs(step, end_step, state, writer, evaluate, render_grid, plot_centers)
+      by_steps, by_time = self.save_due(step, end_step)
+      signum, by_time = self.agreed(signals.signum, step, by_time)
+      if by_steps or by_time:
+        self.save(step, state)
+      self.stop_if_signalled(signum, step, state)
+    elapsed = time.perf_counter() - started
+    eval_metrics = {}
+    if step >= config.num_steps:
+      eval_metrics = self.finish(step, state, writer, evaluate, signals)
+    writer.close()
+    log(_summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics))
+    return RunResult(state, workdir, eval_metrics, metrics)
+
+  def periodic_outputs(self, step, end_step, state, writer, evaluate, render_grid, centers):
+    """The sample grid and the periodic evaluation due at ``step``, if any."""
+    config = self.config
     every = config.eval.every_steps
     sample_now = step % config.sample_every_steps == 0 or step == end_step
     # Periodic evaluation (the final step's evaluation comes after the loop).
     evaluate_now = evaluate is not None and every and step % every == 0 and step < config.num_steps
-    if sample_now or evaluate_now:
-      # Process 0 renders and evaluates a host copy (every process joins the gather), so these
-      # programs never wait on the other processes.
-      host_state = parallel.to_host(state)
-      if jax.process_index() == 0 and sample_now:
-        samples = render_grid(host_state)
-        visualize.save_samples(workdir / f"samples_{step:06d}.png", samples, plot_centers)
-      if jax.process_index() == 0 and evaluate_now:
-        periodic = evaluate(host_state, root_keys(config.seed)[2])
-        writer.write(step, "eval", periodic)
-        log(f"step {step} eval: " + _format_metrics(periodic))
-    if step % config.checkpoint_every_steps == 0 or step == end_step:
-      if not bool(_all_finite(state)):
-        raise TrainingError(
-          f"Non-finite parameters at step {step}; not saved (last good checkpoint: "
-          f"step {last_checkpoint}). Try a lower learning rate."
-        )
-      checkpointer.save(step, state)
-      last_checkpoint = step
-  checkpointer.close()
-  elapsed = time.perf_counter() - started
+    if not (sample_now or evaluate_now):
+      return
+    # Process 0 renders and evaluates a host copy (every process joins the gather), so these
+    # programs never wait on the other processes.
+    host_state = parallel.to_host(state)
+    if jax.process_index() == 0 and sample_now:
+      visualize.save_samples(
+        self.workdir / f"samples_{step:06d}.png", render_grid(host_state), centers
+      )
+    if jax.process_index() == 0 and evaluate_now:
+      periodic = evaluate(host_state, root_keys(config.seed)[2])
+      writer.write(step, "eval", periodic)
+      self.log(f"step {step} eval: " + _format_metrics(periodic))
 
-  eval_metrics = {}
-  host_state = parallel.to_host(state) if step >= config.num_steps else None
-  if step >= config.num_steps and jax.process_index() == 0:
-    visualize.save_loss_curves(workdir / "loss_curves.png", writers.read_metrics(workdir))
-    if evaluate is not None:
-      eval_metrics = evaluate(host_state, root_keys(config.seed)[2])
-      writer.write(step, "eval", eval_metrics)
-  writer.close()
-  log(_summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics))
-  return RunResult(state, workdir, eval_metrics, metrics)
+  def finish(self, step, state, writer, evaluate, signals) -> dict:
+    """The end of a run, once its last checkpoint is saved: loss curves, the final evaluation,
+    then the finished mark. A signal from here on stops at once (all is saved; a rerun redoes
+    only this part)."""
+
+    def stop_now(signum):
+      message = (
+        f"{interrupts.name(signum)} during the final evaluation; step {step} is saved; run "
+        "the same command to evaluate it."
+      )
+      raise interrupts.Interrupted(signum, message)
+
+    if signals.signum:
+      stop_now(signals.signum)
+    signals.on_signal = stop_now
+    host_state = parallel.to_host(state)
+    eval_metrics = {}
+    if jax.process_index() == 0:
+      visualize.save_loss_curves(
+        self.workdir / "loss_curves.png", writers.read_metrics(self.workdir)
+      )
+      if evaluate is not None:
+        eval_metrics = evaluate(host_state, root_keys(self.config.seed)[2])
+        writer.write(step, "eval", eval_metrics)
+      writers.mark_finished(self.workdir, step)
+    signals.on_signal = None
+    return eval_metrics
 
 
 def sharded_initial_state(config, sample_shape: Sequence[int], mesh):
@@ -279,7 +424,8 @@ def _summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metr
   for name, value in eval_metrics.items():
     lines.append(f"  {name}: {_format_value(value)}")
   lines.append(
-    "Files: config.json, checkpoints/, tensorboard/, metrics.jsonl, samples_*.png, loss_curves.png"
+    "Files: config.json, checkpoints/, tensorboard/, metrics.jsonl, samples_*.png, "
+    "loss_curves.png, finished.json (once finished), run.lock"
   )
   return "\n".join(lines)
 

@@ -12,7 +12,8 @@
   gans-jax report --workdir DIR [--out FILE.html]
   gans-jax style-mix|truncation|noise-map --workdir DIR --out F.png [--seed S] [--rows N]
 
-Errors the user can fix (config, data, checkpoint, divergence) print one line and exit 2.
+Errors the user can fix (config, data, run directory, checkpoint, divergence) print one line and
+exit 2; SIGINT / SIGTERM during training save first, then exit 130 / 143 with one line.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import json
 import pathlib
 import sys
 import time
+
+from gans_jax import errors
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -172,7 +175,9 @@ def run(argv: list[str]) -> int:
       )
     else:
       if args.inputs or args.backward:
-        raise ValueError(f"{args.workdir} holds a sampling model; --inputs/--backward translate.")
+        raise errors.UsageError(
+          f"{args.workdir} holds a sampling model; --inputs/--backward translate."
+        )
       labels = [int(label) for label in args.labels.split(",")] if args.labels else None
       arrays = experiment.sample(
         args.workdir, args.num, args.seed, per_class=args.per_class, labels=labels
@@ -236,21 +241,22 @@ def run(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-  from data_pipelines import DatasetError
-  from gans_jax import checkpointing, config_utils, loop
+  """Runs a command; a user error prints one line (exit 2), an interrupt its line (130 / 143).
 
-  user_errors = (
-    config_utils.ConfigError,
-    DatasetError,
-    checkpointing.CheckpointError,
-    loop.TrainingError,
-    ValueError,  # parallel.ParallelError and report.ReportError among them.
-  )
+  Anything else is a bug or an environment failure and keeps its traceback (exit 1).
+  """
+  from data_pipelines import DatasetError
+  from gans_jax import errors, interrupts
+
   try:
-    return run(sys.argv[1:] if argv is None else argv)
-  except user_errors as error:
+    with interrupts.interruptible():
+      return run(sys.argv[1:] if argv is None else argv)
+  except (errors.UserError, DatasetError) as error:
     print(f"gans-jax: error: {error}", file=sys.stderr)
     return 2
+  except interrupts.Interrupted as interrupted:
+    print(f"gans-jax: {interrupted.message}", file=sys.stderr)
+    return interrupted.exit_code
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ never imports TensorFlow from the library side.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pathlib
 import time
@@ -16,7 +17,11 @@ import numpy as np
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+from gans_jax import errors
+
 METRICS_FILE = "metrics.jsonl"
+# Written (atomically, {"step": N}) once a run has trained, evaluated and drawn its loss curves.
+FINISHED_FILE = "finished.json"
 
 
 class MetricWriter:
@@ -32,8 +37,7 @@ class MetricWriter:
     if not self.active:
       return
     record = {"step": int(step), "kind": kind, **{k: _jsonable(v) for k, v in values.items()}}
-    with open(self.workdir / METRICS_FILE, "a") as file:
-      file.write(json.dumps(record) + "\n")
+    append_line(self.workdir / METRICS_FILE, json.dumps(record))
     scalars = [
       summary_pb2.Summary.Value(tag=f"{kind}/{name}", simple_value=float(value))
       for name, value in record.items()
@@ -46,9 +50,31 @@ class MetricWriter:
       self._events.add_event(event)
       self._events.flush()
 
+  def restart_at(self, step: int) -> None:
+    """Tells TensorBoard the run restarts at ``step``: it drops the events logged after it by
+    the attempt that was interrupted (a SessionLog START, as TensorFlow's writers emit)."""
+    if self.active:
+      start = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
+      self._events.add_event(event_pb2.Event(wall_time=time.time(), step=step, session_log=start))
+      self._events.flush()
+
   def close(self) -> None:
     if self._events is not None:
       self._events.close()
+
+
+def append_line(path: pathlib.Path, line: str) -> None:
+  """Appends ``line`` and a newline with one write on an O_APPEND descriptor: a process killed
+  during it leaves the whole line or none of it (a crash of the machine itself may still cut
+  it; ``read_metrics`` drops such a trailing piece)."""
+  data = (line + "\n").encode()
+  descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+  try:
+    written = os.write(descriptor, data)
+    while written < len(data):  # Regular files take it whole; a short write finishes here.
+      written += os.write(descriptor, data[written:])
+  finally:
+    os.close(descriptor)
 
 
 def _jsonable(value):
@@ -69,19 +95,69 @@ def write_atomically(path: str | pathlib.Path, data: str | bytes) -> None:
 
 
 def read_metrics(workdir: str | pathlib.Path) -> list[dict]:
+  """The records of a run's ``metrics.jsonl`` (none if it has none).
+
+  A last line without its newline that is not JSON (what a crash mid-append can leave) is
+  dropped with a warning; the next resume rewrites the file without it.
+
+  Raises:
+    errors.RunDirectoryError: naming the file and line when any other line is not a JSON record.
+  """
   path = pathlib.Path(workdir) / METRICS_FILE
   if not path.exists():
     return []
-  return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+  text = path.read_text()
+  lines = text.split("\n")
+  records = []
+  for number, line in enumerate(lines, start=1):
+    if not line.strip():
+      continue
+    try:
+      records.append(json.loads(line))
+    except json.JSONDecodeError as error:
+      if number == len(lines):  # The unterminated last line.
+        logging.warning("%s: dropped an incomplete last line (%d bytes)", path, len(line))
+        continue
+      raise errors.RunDirectoryError(
+        f"{path}, line {number}, is not a JSON record ({error}); remove or mend that line."
+      ) from None
+  return records
 
 
-def truncate_metrics(workdir: str | pathlib.Path, last_step: int) -> None:
-  """Drops records after ``last_step`` (logged after the checkpoint a run resumes from)."""
+def truncate_metrics(workdir: str | pathlib.Path, last_step: int, *, drop_final: bool) -> None:
+  """Keeps the records of steps up to ``last_step`` (the checkpoint a run resumes from; 0 when
+  it starts over) and drops the ones an interrupted attempt logged after it.
+
+  With ``drop_final`` (a resume at the last step, whose end-of-run evaluation is redone) the
+  evaluation records at ``last_step`` go too, so a rerun never writes them twice.
+  """
   path = pathlib.Path(workdir) / METRICS_FILE
   if jax.process_index() != 0 or not path.exists():
     return
-  kept = [r for r in read_metrics(workdir) if r["step"] <= last_step]
+  kept = [
+    r
+    for r in read_metrics(workdir)
+    if r["step"] <= last_step
+    and not (drop_final and r["step"] == last_step and r["kind"] == "eval")
+  ]
   write_atomically(path, "".join(json.dumps(r) + "\n" for r in kept))
+
+
+def mark_finished(workdir: str | pathlib.Path, step: int) -> None:
+  """Records that the run finished at ``step`` (process 0 only)."""
+  if jax.process_index() == 0:
+    write_atomically(pathlib.Path(workdir) / FINISHED_FILE, json.dumps({"step": int(step)}))
+
+
+def finished_step(workdir: str | pathlib.Path) -> int | None:
+  """The step a run finished at (``mark_finished``), or None for a run that has not."""
+  path = pathlib.Path(workdir) / FINISHED_FILE
+  try:
+    return int(json.loads(path.read_text())["step"])
+  except FileNotFoundError:
+    return None
+  except (ValueError, KeyError, TypeError) as error:
+    raise errors.RunDirectoryError(f"{path} is not a finished-run record ({error}).") from None
 
 
 class Progress:

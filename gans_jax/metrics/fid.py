@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from gans_jax import errors
 from gans_jax.metrics import frechet, inception
 
 IMAGE_EXTENSIONS = ("bmp", "jpg", "jpeg", "pgm", "png", "ppm", "tif", "tiff", "webp")
@@ -29,10 +30,10 @@ def list_images(folder: str | os.PathLike) -> list[pathlib.Path]:
   """
   folder = pathlib.Path(folder)
   if not folder.is_dir():
-    raise ValueError(f"Not a folder of images or an .npz statistics file: {folder}")
+    raise errors.UsageError(f"Not a folder of images or an .npz statistics file: {folder}")
   files = sorted(f for ext in IMAGE_EXTENSIONS for f in folder.glob(f"*.{ext}"))
   if not files:
-    raise ValueError(
+    raise errors.UsageError(
       f"No images in {folder} (looked for *.{', *.'.join(IMAGE_EXTENSIONS)} at its top level)."
     )
   return files
@@ -54,11 +55,11 @@ def read_batches(files: list[pathlib.Path], batch_size: int) -> Iterator[np.ndar
         with Image.open(file) as image:
           array = np.asarray(image.convert("RGB"))
       except Exception as error:
-        raise ValueError(f"Cannot read image {file}: {error}") from None
+        raise errors.UsageError(f"Cannot read image {file}: {error}") from None
       if expected is None:
         expected = (array.shape, files[0])
       elif array.shape != expected[0]:
-        raise ValueError(
+        raise errors.UsageError(
           f"Images of different sizes: {file} is {array.shape[1]}x{array.shape[0]}, "
           f"{expected[1]} is {expected[0][1]}x{expected[0][0]}; FID needs one size per folder."
         )
@@ -72,7 +73,7 @@ def image_statistics(
   """(mu, sigma) of the ``dims``-feature Inception tap over an iterable of image batches
   (uint8 [n, H, W, C] or float in [0, 1])."""
   if dims not in inception.TAPS_BY_DIMS:
-    raise ValueError(f"dims must be one of {sorted(inception.TAPS_BY_DIMS)}, got {dims}.")
+    raise errors.UsageError(f"dims must be one of {sorted(inception.TAPS_BY_DIMS)}, got {dims}.")
   tap = inception.TAPS_BY_DIMS[dims]
   moments = frechet.moments_init(dims)
   for batch in batches:
@@ -89,7 +90,9 @@ def statistics_of_path(
   if path.suffix == ".npz":
     mu, sigma = frechet.load_statistics(path)
     if len(mu) != dims:
-      raise ValueError(f"{path} holds {len(mu)}-d statistics, but dims={dims} was asked for.")
+      raise errors.UsageError(
+        f"{path} holds {len(mu)}-d statistics, but dims={dims} was asked for."
+      )
     return mu, sigma
   files = list_images(path)
   # pytorch-fid shrinks the batch to the number of files; the padding in ``extract`` makes
@@ -106,6 +109,9 @@ def fid_of_paths(
     inception.WeightsError: if a folder needs features and the weights file is missing.
     ValueError: for a missing path, an empty folder, mixed sizes or a bad stats file.
   """
+  for path in (path_a, path_b):  # The inputs are checked before the weights are looked for.
+    if not pathlib.Path(path).exists():
+      raise errors.UsageError(f"Not a folder of images or an .npz statistics file: {path}")
   variables = None
   if any(pathlib.Path(p).suffix != ".npz" for p in (path_a, path_b)):
     variables = inception.load_variables(inception.resolve_weights_path(weights))
@@ -119,7 +125,9 @@ def save_folder_statistics(
 ) -> None:
   """``python -m pytorch_fid --save-stats FOLDER OUT.npz``: refuses to overwrite ``output``."""
   output = pathlib.Path(output)
+  if not pathlib.Path(folder).is_dir():
+    raise errors.UsageError(f"Not a folder of images: {folder}")
   if output.exists():
-    raise ValueError(f"Statistics file exists already: {output} (not overwritten).")
+    raise errors.UsageError(f"Statistics file exists already: {output} (not overwritten).")
   variables = inception.load_variables(inception.resolve_weights_path(weights))
   frechet.save_statistics(output, *statistics_of_path(folder, variables, dims, batch_size))
