@@ -83,7 +83,9 @@ def trial(index: int, signum: int, delay: float, root: pathlib.Path, reference, 
   time.sleep(delay)
   process.send_signal(signum)
   stdout, stderr = process.communicate()
-  saved = sorted(int(p.name) for p in (workdir / "checkpoints").glob("[0-9]*"))
+  entries = [p.name for p in (workdir / "checkpoints").glob("*")]
+  saved = sorted(int(name) for name in entries if name.isdigit())
+  mid_save = any(not name.isdigit() for name in entries)  # Orbax's temporary step directory.
   last_line = (stdout.strip().splitlines() or [""])[-1][:80]
   expected_codes = {0, -signal.SIGKILL} if signum == signal.SIGKILL else {0, 128 + signum}
   clean_exit = process.returncode in expected_codes and "Traceback" not in stderr
@@ -99,6 +101,7 @@ def trial(index: int, signum: int, delay: float, root: pathlib.Path, reference, 
     "message": (stderr.strip().splitlines() or [""])[-1][:160] if signum != signal.SIGKILL else "",
     "last_stdout_line": last_line,
     "checkpoints_after_signal": saved,
+    "left_a_partial_save": mid_save,
     "reruns": reruns,
     "rerun_s": round(rerun_seconds, 1),
     "identical": identical and records_ok(workdir) and clean_exit,

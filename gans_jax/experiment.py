@@ -271,9 +271,10 @@ def check_enough_data(config, source) -> None:
 
 def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=print):
   """Trains ``config`` in ``workdir`` (resuming if it holds a run) and evaluates at the end."""
-  from gans_jax import config_utils
+  from gans_jax import config_utils, run_directory
 
   config_utils.validate(config)  # Before the data is read: that can take a while.
+  run_directory.create(workdir)
   source = data_pipelines.build_source(config.dataset, skip_corrupt=config.data.skip_corrupt)
   check_enough_data(config, source)
   translates = trainers.get_family(config.family).translates

@@ -68,20 +68,21 @@ def deferred_signals() -> Iterator[SignalFlag]:
       signal.signal(signum, handler)
 
 
-def _raise_interrupted(signum, frame):
-  del frame
-  raise Interrupted(signum, f"{name(signum)} before training started; nothing was saved.")
-
-
 @contextlib.contextmanager
-def interruptible() -> Iterator[None]:
-  """Within the block SIGTERM, like SIGINT, raises ``Interrupted`` (Python's default for SIGTERM
-  ends the process silently, with no chance to say what was saved); ``deferred_signals`` inside
-  it takes over while there is something to save."""
+def interruptible(what: str = "nothing was saved") -> Iterator[None]:
+  """Within the block SIGTERM, like SIGINT, raises ``Interrupted`` with the message
+  "<SIGNAL>: stopped; <what>." (Python's default for SIGTERM ends the process silently, with no
+  word of what was kept); ``deferred_signals`` inside it takes over while there is something to
+  save."""
   if threading.current_thread() is not threading.main_thread():
     yield
     return
-  previous = {signum: signal.signal(signum, _raise_interrupted) for signum in HANDLED}
+
+  def stop(signum, frame):
+    del frame
+    raise Interrupted(signum, f"{name(signum)}: stopped; {what}.")
+
+  previous = {signum: signal.signal(signum, stop) for signum in HANDLED}
   try:
     yield
   finally:

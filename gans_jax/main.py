@@ -248,9 +248,11 @@ def main(argv: list[str] | None = None) -> int:
   from data_pipelines import DatasetError
   from gans_jax import errors, interrupts
 
+  argv = sys.argv[1:] if argv is None else argv
+  what = "nothing new was saved" if argv[:1] == ["train"] else "nothing was written"
   try:
-    with interrupts.interruptible():
-      return run(sys.argv[1:] if argv is None else argv)
+    with interrupts.interruptible(what):
+      return run(argv)
   except (errors.UserError, DatasetError) as error:
     print(f"gans-jax: error: {error}", file=sys.stderr)
     return 2

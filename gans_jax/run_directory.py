@@ -28,7 +28,8 @@ def create(workdir: str | pathlib.Path) -> pathlib.Path:
   """Makes ``workdir`` (and its parents) if needed.
 
   Raises:
-    errors.RunDirectoryError: naming the path when it is a file or cannot be created.
+    errors.RunDirectoryError: naming the path when it is a file, cannot be created or cannot be
+      written.
   """
   workdir = pathlib.Path(workdir)
   if workdir.exists() and not workdir.is_dir():
@@ -39,6 +40,10 @@ def create(workdir: str | pathlib.Path) -> pathlib.Path:
     raise errors.RunDirectoryError(
       f"Cannot create the run directory {workdir}: {error.strerror}."
     ) from None
+  if not os.access(workdir, os.W_OK):  # Also false on a read-only file system, even for root.
+    raise errors.RunDirectoryError(
+      f"Cannot write in the run directory {workdir} (a read-only file system or no permission)."
+    )
   return workdir
 
 
