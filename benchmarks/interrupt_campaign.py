@@ -4,12 +4,15 @@
   python -m benchmarks.interrupt_campaign --signal TERM --trials 20 --out /tmp/term.json
 
 Each trial starts ``gans-jax train`` on a small DCGAN (digits, 16x16, 300 steps), sends the signal
-after a random delay (uniform over the measured length of a whole run, so start-up, training,
-checkpoint saves and the final evaluation are all hit), then reruns the same command until it
-exits 0. A trial counts as identical when the resumed run's final checkpoint equals an
-uninterrupted run's bit for bit, ``metrics.jsonl`` holds every logged step once and exactly one
-final evaluation, and (for TERM / INT) the interrupted process exited 143 / 130 or 0 with no
-traceback. Every fourth trial checkpoints every step (so signals land inside saves often).
+after a random delay, then reruns the same command until it exits 0. The delays are drawn in
+turn from the phases of an uninterrupted run, timed from its output: start-up (before the first
+logged step), training (twice as often) and the final evaluation, so every phase is hit whatever
+its share of the run. Every fifth trial checkpoints every step, so signals land inside saves.
+
+A trial counts as identical when the resumed run's final checkpoint equals the uninterrupted
+run's bit for bit, ``metrics.jsonl`` holds every logged step once and exactly one final
+evaluation, and (for TERM / INT) the interrupted process exited 143 / 130, or 0 if it had
+finished, with no traceback.
 """
 
 from __future__ import annotations
@@ -48,6 +51,31 @@ def command(workdir: pathlib.Path, checkpoint_every: int) -> list[str]:
   ]  # fmt: skip
 
 
+PHASES = ("start-up", "training", "evaluation", "training")
+
+
+def timed_run(args: list[str], env: dict) -> dict[str, tuple[float, float]]:
+  """Runs ``args`` to the end; {phase: (start s, end s)} from when its lines appeared."""
+  started = time.perf_counter()
+  process = subprocess.Popen(
+    args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+  )
+  first_step = last_step = None
+  for line in process.stdout:
+    now = time.perf_counter() - started
+    if line.startswith("step "):
+      first_step = first_step or now
+      last_step = now
+  if process.wait():
+    raise RuntimeError(f"the uninterrupted run failed: {' '.join(args)}")
+  end = time.perf_counter() - started
+  return {
+    "start-up": (0.5, first_step),
+    "training": (first_step, last_step),
+    "evaluation": (last_step, end),
+  }
+
+
 def run_to_completion(args: list[str], env: dict) -> tuple[int, float]:
   """Reruns until exit 0 (at most 3 times); (reruns, seconds)."""
   started = time.perf_counter()
@@ -75,7 +103,7 @@ def records_ok(workdir: pathlib.Path) -> bool:
 
 def trial(index: int, signum: int, delay: float, root: pathlib.Path, reference, env) -> dict:
   workdir = root / f"trial_{index:02d}"
-  every = 1 if index % 4 == 0 else 100
+  every = 1 if index % 5 == 0 else 100
   args = command(workdir, every)
   process = subprocess.Popen(
     args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -120,14 +148,14 @@ def main(argv=None) -> int:
   rng = np.random.default_rng(args.seed)
   with tempfile.TemporaryDirectory() as tmp:
     root = pathlib.Path(tmp)
-    started = time.perf_counter()
-    subprocess.run(command(root / "reference", 100), cwd=ROOT, env=env, check=True,
-                   capture_output=True)  # fmt: skip
-    full_run = time.perf_counter() - started
+    phases = timed_run(command(root / "reference", 100), env)
+    full_run = phases["evaluation"][1]
     reference = leaves(root / "reference")
     results = []
     for index in range(args.trials):
-      result = trial(index, signum, rng.uniform(0.5, full_run), root, reference, env)
+      phase = PHASES[index % len(PHASES)]
+      result = trial(index, signum, rng.uniform(*phases[phase]), root, reference, env)
+      result["phase"] = phase
       results.append(result)
       print(json.dumps(result), flush=True)
   identical = sum(r["identical"] for r in results)
@@ -136,6 +164,7 @@ def main(argv=None) -> int:
     "trials": len(results),
     "identical": identical,
     "uninterrupted_run_s": round(full_run, 1),
+    "phases_s": {name: [round(a, 1), round(b, 1)] for name, (a, b) in phases.items()},
     "results": results,
   }
   print(f"SIG{args.signal}: {identical}/{len(results)} identical (a whole run: {full_run:.0f} s)")

@@ -274,7 +274,7 @@ def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=pr
   from gans_jax import config_utils, run_directory
 
   config_utils.validate(config)  # Before the data is read: that can take a while.
-  run_directory.create(workdir)
+  run_directory.check_usable(workdir)  # Creates nothing: the loop does, once the data is known.
   source = data_pipelines.build_source(config.dataset, skip_corrupt=config.data.skip_corrupt)
   check_enough_data(config, source)
   translates = trainers.get_family(config.family).translates

@@ -47,6 +47,24 @@ def create(workdir: str | pathlib.Path) -> pathlib.Path:
   return workdir
 
 
+def check_usable(workdir: str | pathlib.Path) -> None:
+  """Fails early, creating nothing, when ``workdir`` could not become a run directory.
+
+  Raises:
+    errors.RunDirectoryError: naming the path when it is a file, or it (or, if it does not
+      exist yet, its nearest existing parent) cannot be written.
+  """
+  workdir = pathlib.Path(workdir)
+  if workdir.exists() and not workdir.is_dir():
+    raise errors.RunDirectoryError(f"--workdir {workdir} is a file, not a directory.")
+  existing = next(p for p in (workdir, *workdir.absolute().parents) if p.exists())
+  if not existing.is_dir() or not os.access(existing, os.W_OK):
+    raise errors.RunDirectoryError(
+      f"Cannot write in the run directory {workdir} ({existing}: a read-only file system, no "
+      "permission, or not a directory)."
+    )
+
+
 def _holder(lock_path: pathlib.Path) -> str:
   """Who holds ``lock_path``, from what its holder wrote there."""
   try:
