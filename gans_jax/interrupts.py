@@ -42,7 +42,7 @@ class SignalFlag:
   def _handle(self, signum, frame):
     del frame
     if self.signum:  # The second signal: the user does not want to wait for the save.
-      os.write(2, f"\n{signal.Signals(signum).name} again: exiting now, without saving.\n".encode())
+      os.write(2, f"\n{name(signum)} again: exiting now, without saving.\n".encode())
       os._exit(128 + signum)
     self.signum = signum
     if self.on_signal is not None:
@@ -50,22 +50,30 @@ class SignalFlag:
 
 
 @contextlib.contextmanager
-def deferred_signals() -> Iterator[SignalFlag]:
-  """Within the block, SIGINT and SIGTERM set the yielded flag instead of stopping the process.
+def _handling(handler) -> Iterator[None]:
+  """``handler`` for SIGINT and SIGTERM within the block, the previous handlers after it.
 
   Signal handlers can only be installed from the main thread; elsewhere (a worker thread of a
-  test runner or a server) the flag simply never rises and signals keep their old behaviour.
+  test runner or a server) signals keep their old behaviour.
   """
-  flag = SignalFlag()
   if threading.current_thread() is not threading.main_thread():
-    yield flag
+    yield
     return
-  previous = {signum: signal.signal(signum, flag._handle) for signum in HANDLED}
+  previous = {signum: signal.signal(signum, handler) for signum in HANDLED}
   try:
-    yield flag
+    yield
   finally:
-    for signum, handler in previous.items():
-      signal.signal(signum, handler)
+    for signum, old in previous.items():
+      signal.signal(signum, old)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[SignalFlag]:
+  """Within the block, SIGINT and SIGTERM set the yielded flag instead of stopping the process
+  (off the main thread the flag simply never rises)."""
+  flag = SignalFlag()
+  with _handling(flag._handle):
+    yield flag
 
 
 @contextlib.contextmanager
@@ -74,20 +82,13 @@ def interruptible(what: str = "nothing was saved") -> Iterator[None]:
   "<SIGNAL>: stopped; <what>." (Python's default for SIGTERM ends the process silently, with no
   word of what was kept); ``deferred_signals`` inside it takes over while there is something to
   save."""
-  if threading.current_thread() is not threading.main_thread():
-    yield
-    return
 
   def stop(signum, frame):
     del frame
     raise Interrupted(signum, f"{name(signum)}: stopped; {what}.")
 
-  previous = {signum: signal.signal(signum, stop) for signum in HANDLED}
-  try:
+  with _handling(stop):
     yield
-  finally:
-    for signum, handler in previous.items():
-      signal.signal(signum, handler)
 
 
 def name(signum: int) -> str:

@@ -25,25 +25,20 @@ LOCK_FILE = "run.lock"
 
 
 def create(workdir: str | pathlib.Path) -> pathlib.Path:
-  """Makes ``workdir`` (and its parents) if needed.
+  """Makes ``workdir`` (and its parents) if needed, after ``check_usable``.
 
   Raises:
     errors.RunDirectoryError: naming the path when it is a file, cannot be created or cannot be
       written.
   """
   workdir = pathlib.Path(workdir)
-  if workdir.exists() and not workdir.is_dir():
-    raise errors.RunDirectoryError(f"--workdir {workdir} is a file, not a directory.")
+  check_usable(workdir)
   try:
     workdir.mkdir(parents=True, exist_ok=True)
   except OSError as error:
     raise errors.RunDirectoryError(
       f"Cannot create the run directory {workdir}: {error.strerror}."
     ) from None
-  if not os.access(workdir, os.W_OK):  # Also false on a read-only file system, even for root.
-    raise errors.RunDirectoryError(
-      f"Cannot write in the run directory {workdir} (a read-only file system or no permission)."
-    )
   return workdir
 
 
