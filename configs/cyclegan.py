@@ -11,27 +11,53 @@ Datasets:
     renderings of other scenes (B), 64x64 (load size 72), 6 residual blocks, ngf = ndf = 24,
     2,500 steps (about 8 minutes on a 2-core CPU);
   * horse2zebra (``tfds:cycle_gan/horse2zebra``), the paper's 256x256 setting; any
-    ``tfds:cycle_gan/<pair>`` or ``unpaired:/root`` (trainA/ trainB/ testA/ testB/) works too.
+    ``tfds:cycle_gan/<pair>`` or ``unpaired:/root`` (trainA/ trainB/ testA/ testB/) works too:
+    256x256 and 200 epochs (an epoch is the larger domain's training images at batch 1) unless
+    ``resolution=`` (residual blocks follow: 9 from 256, else 6) and ``steps=`` (the
+    learning-rate schedule follows) say otherwise.
 
   gans-jax train --config configs/cyclegan.py
   gans-jax describe --config configs/cyclegan.py:dataset=horse2zebra   # G 11,378,179; D 2,764,737
   gans-jax train --config configs/cyclegan.py:dataset=horse2zebra
+  gans-jax train --config configs/cyclegan.py:dataset=unpaired:/data/photos,resolution=64,steps=2000
 
-Variant arguments: dataset, steps, batch, width (ngf = ndf), blocks (residual blocks).
+Variant arguments: dataset, resolution (a multiple of 4 from 32), steps, batch, width
+(ngf = ndf), blocks (residual blocks).
 """
 
+import data_pipelines
 from gans_jax import config_utils
 
 # name -> (source, steps per epoch = the larger domain's training images, as the reference).
 PAPER_DATASETS = {"horse2zebra": ("tfds:cycle_gan/horse2zebra", 1334)}
 
 
+def _epoch(dataset: str) -> int:
+  """Steps per epoch of a paper dataset or an ``unpaired:`` folder (counted, not decoded)."""
+  for name, (source, epoch) in PAPER_DATASETS.items():
+    if dataset in (name, source):
+      return epoch
+  counted = data_pipelines.training_epoch(dataset)
+  if counted is None:
+    raise config_utils.ConfigError(
+      f"cyclegan: cannot count the training images of {dataset!r}; set steps=."
+    )
+  return counted
+
+
 def get_config(arg=None):
-  arg = config_utils.parse_arg(arg, dataset="scenes_unpaired", steps=0, batch=1, width=0, blocks=0)
+  arg = config_utils.parse_arg(
+    arg, dataset="scenes_unpaired", resolution=0, steps=0, batch=1, width=0, blocks=0
+  )
   embedded = arg.dataset == "scenes_unpaired"
-  source, epoch = PAPER_DATASETS.get(arg.dataset, (arg.dataset, 1000))
-  resolution = 64 if embedded else 256
-  steps = arg.steps or (2500 if embedded else 200 * epoch)  # 200 epochs at batch 1.
+  resolution = arg.resolution or (64 if embedded else 256)
+  if resolution % 4 or resolution < 32:
+    raise config_utils.ConfigError(
+      f"cyclegan: resolution={resolution} must be a multiple of 4 from 32 (the generator "
+      "downsamples twice; the 70x70 PatchGAN needs 32)."
+    )
+  steps = arg.steps or (2500 if embedded else 200 * _epoch(arg.dataset))  # 200 epochs, batch 1.
+  source = PAPER_DATASETS.get(arg.dataset, (arg.dataset,))[0]
   config = config_utils.translation_config("cyclegan", source, steps, arg.batch, resolution)
   width = arg.width or (24 if embedded else 64)
   config.model.generator.name = "resnet"

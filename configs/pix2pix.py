@@ -11,36 +11,62 @@ Datasets:
     trains in minutes on 2 CPU cores;
   * facades: the paper's 256x256 setting (``paired:data/facades``, the reference's
     ``datasets/download_pix2pix_dataset.sh facades`` layout; 400 training images, 200 epochs);
-  * any ``paired:/path`` of A|B images: 256x256 settings, set steps= to 200 epochs.
+  * any ``paired:/path`` of A|B images: the paper's settings (256x256, 200 epochs of the
+    folder's training images at batch 1), or your own size with ``resolution=`` (the load size
+    and the U-Net's depth follow) and length with ``steps=`` (the learning-rate schedule
+    follows: half constant, half decay).
 
   gans-jax train --config configs/pix2pix.py
   gans-jax train --config configs/pix2pix.py:l1_only=true           # the L1-only baseline
   gans-jax train --config configs/pix2pix.py:noise=0.25             # seed 000's noisy maps
   gans-jax describe --config configs/pix2pix.py:dataset=facades     # G 54,413,955; D 2,768,705
   gans-jax train --config configs/pix2pix.py:dataset=facades
+  gans-jax train --config configs/pix2pix.py:dataset=paired:/data/edges,resolution=64,steps=3000
 
-Variant arguments: dataset, steps, batch, width (ngf = ndf), l1_only (G on L1 alone, no D),
-noise (fraction of each training map's pixels replaced by random colours), noise_images (the
-fraction of training maps that get noise).
+Variant arguments: dataset, resolution (a power of 2 from 32; the U-Net goes down to 1x1),
+steps, batch, width (ngf = ndf), l1_only (G on L1 alone, no D), noise (fraction of each
+training map's pixels replaced by random colours), noise_images (the fraction of training maps
+that get noise).
 """
 
+import data_pipelines
 from gans_jax import config_utils
 
 PAPER_DATASETS = {"facades": ("paired:data/facades", 400)}  # name -> (source, training images)
 
 
+def _epoch(dataset: str) -> int:
+  """Training images of a paper dataset or a ``paired:`` folder (counted, not decoded)."""
+  for name, (source, epoch) in PAPER_DATASETS.items():
+    if dataset in (name, source):
+      return epoch
+  counted = data_pipelines.training_epoch(dataset)
+  if counted is None:
+    raise config_utils.ConfigError(
+      f"pix2pix: cannot count the training images of {dataset!r}; set steps=."
+    )
+  return counted
+
+
 def get_config(arg=None):
   arg = config_utils.parse_arg(
-    arg, dataset="scenes", steps=0, batch=1, width=0, l1_only=False, noise=0.0, noise_images=1.0
-  )
+    arg, dataset="scenes", resolution=0, steps=0, batch=1, width=0, l1_only=False, noise=0.0,
+    noise_images=1.0,
+  )  # fmt: skip
   embedded = arg.dataset == "scenes"
-  source, images = PAPER_DATASETS.get(arg.dataset, (arg.dataset, 400))
-  resolution = 64 if embedded else 256
-  steps = arg.steps or (3000 if embedded else 200 * images)  # 200 epochs at batch 1.
+  resolution = arg.resolution or (64 if embedded else 256)
+  num_downs = resolution.bit_length() - 1  # Down to 1x1.
+  if resolution != 2**num_downs or resolution < 32:
+    raise config_utils.ConfigError(
+      f"pix2pix: resolution={resolution} must be a power of 2 from 32 (the U-Net halves it down "
+      "to 1x1 and the 70x70 PatchGAN needs 32)."
+    )
+  steps = arg.steps or (3000 if embedded else 200 * _epoch(arg.dataset))  # 200 epochs, batch 1.
+  source = PAPER_DATASETS.get(arg.dataset, (arg.dataset,))[0]
   config = config_utils.translation_config("pix2pix", source, steps, arg.batch, resolution)
   width = arg.width or (32 if embedded else 64)
   config.model.generator.name = "unet"
-  config.model.generator.num_downs = 6 if embedded else 8  # Down to 1x1.
+  config.model.generator.num_downs = num_downs
   config.model.generator.width = width  # ngf.
   config.model.generator.norm = "batch"
   config.model.generator.dropout = 0.5

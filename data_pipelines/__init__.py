@@ -13,6 +13,7 @@ from data_pipelines.sources import (
   build_source,
   is_pairs,
   sample_shape,
+  training_epoch,
 )
 
 
@@ -57,4 +58,5 @@ __all__ = [
   "reference_images",
   "reference_pairs",
   "sample_shape",
+  "training_epoch",
 ]

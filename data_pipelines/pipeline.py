@@ -307,7 +307,11 @@ def reference_pairs(
   [n, R, R, C] in [-1, 1] each (for evaluation: no cropping, flipping or noise)."""
   arrays = []
   for domain, size in enumerate((source.num_a, source.num_b)):
-    pick = (lambda i: (i, 0)) if domain == 0 else (lambda i: (0, i))
+    # The k-th pair is file k's A and B; index 0 stands in for the other domain of an unpaired
+    # source, whose sizes may differ.
+    def pick(i, domain=domain):
+      return (i, i) if source.paired else ((i, 0) if domain == 0 else (0, i))
+
     images = [_as_rgb(source.get(*pick(i))[domain]) for i in range(min(count, size))]
     arrays.append(
       np.concatenate(

@@ -228,7 +228,7 @@ def paired_folder(path: str, split: str = "train", skip_corrupt: bool = False) -
     split = "val"
   images = _split_folder(root, split, skip_corrupt)
 
-  def get(index: int, _: int) -> tuple[np.ndarray, np.ndarray]:
+  def halves(index: int) -> tuple[np.ndarray, np.ndarray]:
     image = images.get(index)[0]
     if image.shape[1] % 2:
       raise DatasetError(
@@ -237,6 +237,12 @@ def paired_folder(path: str, split: str = "train", skip_corrupt: bool = False) -
       )
     half = image.shape[1] // 2
     return image[:, :half], image[:, half:]
+
+  def get(index_a: int, index_b: int) -> tuple[np.ndarray, np.ndarray]:
+    # A comes from file index_a and B from file index_b, as for every PairSource; a paired
+    # caller passes one index twice and one file is read.
+    image_a, image_b = halves(index_a)
+    return image_a, (image_b if index_b == index_a else halves(index_b)[1])
 
   return PairSource(f"paired:{root}", True, images.num_examples, images.num_examples, get)
 
@@ -264,6 +270,33 @@ def tfds_unpaired(name: str, split: str = "train") -> PairSource:
   return PairSource(
     f"tfds:{name}", False, a.num_examples, b.num_examples, lambda i, j: (a.get(i)[0], b.get(j)[0])
   )
+
+
+def _image_count(folder_path: pathlib.Path) -> int:
+  if not folder_path.is_dir():
+    raise DatasetError(f"No folder {folder_path}")
+  count = sum(1 for p in folder_path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+  if not count:
+    raise DatasetError(f"No images ({', '.join(IMAGE_SUFFIXES)}) found under {folder_path}")
+  return count
+
+
+def training_epoch(name: str) -> int | None:
+  """Steps of one epoch at batch 1 on a folder dataset's training split, counted from the file
+  names alone (nothing is decoded): the pairs of ``paired:``, the larger domain of ``unpaired:``
+  (the reference code's epoch, ``max(len(A), len(B))``); None for other datasets.
+
+  Raises:
+    DatasetError: naming the folder when it is missing or holds no images.
+  """
+  prefix, _, rest = name.partition(":")
+  if prefix == "paired" and rest:
+    return _image_count(pathlib.Path(rest) / "train")
+  if prefix == "unpaired" and rest:
+    parts = rest.split(",")
+    folders = parts if len(parts) == 2 else [f"{parts[0]}/train{d}" for d in "AB"]
+    return max(_image_count(pathlib.Path(f)) for f in folders)
+  return None
 
 
 POINT_DATASETS = ("ring8", "grid25")

@@ -210,6 +210,25 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if not whole or value < lowest:
       kind = "a whole number >= 1" if lowest else "a number >= 0 (0 turns it off)"
       raise ConfigError(f"{name}={value!r} must be {kind}; set --config.{name}=...")
+  _check_linear_schedules(config)
+
+
+def _check_linear_schedules(config: ml_collections.ConfigDict) -> None:
+  """A linear learning-rate decay (one update per step, as pix2pix and CycleGAN) must end at
+  ``num_steps``: shorter leaves the rate at 0 for the rest, longer never reaches its end."""
+  for role, section in config.get("optim", {}).items():
+    decay = section.get("lr_linear_decay_steps", 0)
+    if not decay:
+      continue
+    constant = section.get("lr_constant_steps", 0)
+    if constant < 0 or decay < 0 or constant + decay != config.num_steps:
+      prefix = f"optim.{role}."
+      raise ConfigError(
+        f"The learning-rate schedule {prefix}lr_constant_steps={constant} + "
+        f"{prefix}lr_linear_decay_steps={decay} = {constant + decay} steps does not fit "
+        f"num_steps={config.num_steps}; set them to add up to num_steps (or leave them unset "
+        "to follow num_steps)."
+      )
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -309,6 +328,10 @@ def translation_config(family: str, dataset: str, steps: int, batch: int, resolu
   Adam(2e-4, beta1 0.5) for G and D, constant for the first half of the steps and then falling
   linearly to 0 (Isola et al. 2017 and Zhu et al. 2017: 100 + 100 epochs); RGB in and out; load
   size = resolution * 286 / 256 (the papers' random-jitter ratio); mirroring on.
+
+  The schedule's lengths are references to ``num_steps``: ``--config.num_steps=N`` gives N / 2
+  constant steps and N / 2 of decay, and ``--config.optim.g.lr_constant_steps=K`` leaves the
+  other N - K steps to the decay (``validate`` refuses a schedule that does not end at N).
   """
   config = base_config()
   config.family = family
@@ -321,10 +344,11 @@ def translation_config(family: str, dataset: str, steps: int, batch: int, resolu
   config.data.channels = 3  # Output (domain B) channels.
   config.data.input_channels = 3  # Input (domain A) channels.
   config.model.latent_dim = 0  # No z: the inputs (and dropout) are the only sources.
-  half = steps // 2
+  num_steps = config.get_ref("num_steps")
   for role in ("g", "d"):
+    constant = num_steps // 2  # One reference per optimizer: each may be overridden alone.
     config.optim[role] = optimizer_config(
-      "adam", 2e-4, b1=0.5, lr_constant_steps=half, lr_linear_decay_steps=steps - half
+      "adam", 2e-4, b1=0.5, lr_constant_steps=constant, lr_linear_decay_steps=num_steps - constant
     )
   config.eval_num_samples = 100  # Held-out inputs translated by the end-of-run evaluation.
   config.num_grid_samples = 8  # Rows of the input | output | target grids.

@@ -49,6 +49,47 @@ def test_describe_prints_the_papers_counts():
   assert cycle["generator_output_shape"] == [256, 256, 3]
 
 
+def _image_files(folder, count, width=8):
+  from PIL import Image
+
+  folder.mkdir(parents=True)
+  for i in range(count):
+    Image.fromarray(np.full((8, width, 3), i, np.uint8)).save(folder / f"{i}.png")
+
+
+def test_own_folder_presets_scale_with_resolution_and_steps(tmp_path):
+  _image_files(tmp_path / "paired" / "train", 7, width=16)
+  spec = f"{CONFIGS}/pix2pix.py:dataset=paired:{tmp_path / 'paired'}"
+  paper = config_utils.load_config(spec)
+  # The paper's schedule on the folder's own size: 200 epochs of 7 images at batch 1.
+  assert (paper.num_steps, paper.data.resolution, paper.model.generator.num_downs) == (1400, 256, 8)
+  own = config_utils.load_config(f"{spec},resolution=64,steps=300")
+  assert (own.data.resolution, own.data.load_size, own.model.generator.num_downs) == (64, 72, 6)
+  for role in ("g", "d"):
+    assert (own.optim[role].lr_constant_steps, own.optim[role].lr_linear_decay_steps) == (150, 150)
+  config_utils.apply_overrides(own, ["num_steps=500"])  # The schedule follows num_steps...
+  assert (own.optim.g.lr_constant_steps, own.optim.d.lr_linear_decay_steps) == (250, 250)
+  config_utils.apply_overrides(own, ["optim.g.lr_constant_steps=400"])  # ...or the decay does.
+  assert own.optim.g.lr_linear_decay_steps == 100
+  config_utils.validate(own)
+  config_utils.apply_overrides(own, ["optim.d.lr_linear_decay_steps=40000"])
+  with pytest.raises(config_utils.ConfigError, match="optim.d.lr_constant_steps=250 .*num_steps"):
+    config_utils.validate(own)
+  with pytest.raises(config_utils.ConfigError, match="resolution=48 must be a power of 2"):
+    config_utils.load_config(f"{spec},resolution=48")
+
+  _image_files(tmp_path / "cycle" / "trainA", 3)
+  _image_files(tmp_path / "cycle" / "trainB", 5)
+  cycle = config_utils.load_config(
+    f"{CONFIGS}/cyclegan.py:dataset=unpaired:{tmp_path / 'cycle'},resolution=64"
+  )
+  # An epoch is the larger domain (5 images); 6 residual blocks below 256x256.
+  assert (cycle.num_steps, cycle.data.resolution, cycle.model.generator.num_blocks) == (1000, 64, 6)
+  assert (cycle.optim.g.lr_constant_steps, cycle.optim.g.lr_linear_decay_steps) == (500, 500)
+  with pytest.raises(Exception, match="No folder .*missing"):
+    config_utils.load_config(f"{CONFIGS}/cyclegan.py:dataset=unpaired:{tmp_path / 'missing'}")
+
+
 def test_patchgan_sees_70x70_patches():
   """One output logit depends on exactly a 70x70 window of the input (with fixed normalisation
   statistics: per-image statistics would make every logit see the whole image)."""

@@ -115,6 +115,87 @@ def test_tfds_cycle_gan_with_mock_data():
   assert batch["a"].shape == batch["b"].shape == (2, 32, 32, 3)
 
 
+def _distinct_images(rng, count, size=8):
+  """``count`` random uint8 [size, size, 3] images, no two alike."""
+  return rng.integers(0, 255, (count, size, size, 3), dtype=np.uint8)
+
+
+def _paired_folder(root):
+  a, b = _distinct_images(np.random.default_rng(1), 2 * 4).reshape(2, 4, 8, 8, 3)
+  for k in range(4):
+    _save(root / "test" / f"{k:02d}.png", np.concatenate([a[k], b[k]], axis=1))
+  return f"paired:{root}", a, b
+
+
+def _unpaired_root(root):
+  a, b = (
+    _distinct_images(np.random.default_rng(2), 3),
+    _distinct_images(np.random.default_rng(3), 5),
+  )
+  for domain, images in (("A", a), ("B", b)):
+    for k, image in enumerate(images):
+      _save(root / f"test{domain}" / f"{k:02d}.png", image)
+  return f"unpaired:{root}", a, b
+
+
+def _unpaired_two_folders(root):
+  a, b = (
+    _distinct_images(np.random.default_rng(4), 4),
+    _distinct_images(np.random.default_rng(5), 3),
+  )
+  for name, images in (("x", a), ("y", b)):
+    for k, image in enumerate(images):
+      _save(root / name / f"{k:02d}.png", image)
+  return f"unpaired:{root / 'x'},{root / 'y'}", a, b
+
+
+def _scenes(_):
+  maps, renderings = scenes.scenes_split("test", 64)
+  return "scenes", maps[:4], renderings[:4]
+
+
+def _scenes_unpaired(_):
+  _, summer = scenes.scenes_split("test", 64, "summer")
+  _, winter = scenes.scenes_split("test", 64, "winter")
+  half = len(summer) // 2
+  return "scenes_unpaired", summer[:4], winter[half : half + 4]
+
+
+@pytest.mark.parametrize(
+  "make", [_paired_folder, _unpaired_root, _unpaired_two_folders, _scenes, _scenes_unpaired]
+)
+def test_kth_held_out_pair_is_the_kth_files_a_and_b(tmp_path, make):
+  name, expected_a, expected_b = make(tmp_path)
+  source = data_pipelines.build_source(name, split="test")
+  size = expected_a.shape[1]
+  inputs, targets = data_pipelines.reference_pairs(source, count=4, resolution=size)
+  for got, expected in ((inputs, expected_a), (targets, expected_b)):
+    assert len(got) == min(4, len(expected))
+    for k, image in enumerate(got):
+      np.testing.assert_array_equal(image, pipeline.to_model_range(expected[k][None], size, 3)[0])
+
+
+def test_kth_held_out_pair_of_tfds_cycle_gan_is_the_kth_example():
+  import tensorflow_datasets as tfds
+
+  with tfds.testing.mock_data(num_examples=4):
+    source = data_pipelines.build_source("tfds:cycle_gan/horse2zebra", split="test")
+    inputs, targets = data_pipelines.reference_pairs(source, count=3, resolution=32)
+    for got, split in ((inputs, "testA"), (targets, "testB")):
+      examples = tfds.data_source("cycle_gan/horse2zebra", split=split)
+      for k in range(3):
+        expected = pipeline.to_model_range(examples[k]["image"][None], 32, 3).numpy()[0]
+        np.testing.assert_array_equal(got[k], expected)
+
+
+def test_paired_folder_reads_a_and_b_from_their_own_files(tmp_path):
+  name, a, b = _paired_folder(tmp_path)
+  source = data_pipelines.build_source(name, split="test")
+  got_a, got_b = source.get(1, 3)
+  np.testing.assert_array_equal(got_a, a[1])
+  np.testing.assert_array_equal(got_b, b[3])
+
+
 def test_input_noise_is_fixed_per_example():
   images = np.zeros((40, 16, 16, 3), np.uint8)
   noisy = pipeline.replace_with_noise(images, np.arange(40), 0.25)
