@@ -16,7 +16,7 @@ less within a class than cGAN's (Fréchet distance 25.0).
   gans-jax train --config configs/artgan.py                         # embedded digits, 32x32
   gans-jax train --config configs/artgan.py:dataset=tfds:cifar10,resolution=64,channels=3,width=128
   gans-jax train --config configs/artgan.py:dataset=folder:/data/wikiart/genre,resolution=64,\
-channels=3,width=128,classes=10
+channels=3,width=128    # one class per subfolder
 
 Variant arguments: dataset, resolution, channels, width (Enc's first layer, 128 in the paper),
 steps, batch, classes, decay_steps (learning-rate decay period in G updates), tricks (label
@@ -37,12 +37,12 @@ def get_config(arg=None):
     width=16,
     steps=2000,
     batch=64,
-    classes=10,
+    classes=0,
     decay_steps=1000,
     tricks=True,
   )
   config = config_utils.image_gan_config(arg, "artgan", family="artgan")
-  config.model.num_classes = arg.classes
+  config_utils.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
   config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
   config.augment.translation_ratio = 1 / 16
   config.ema_decay = 0.999

@@ -35,10 +35,10 @@ def get_config(arg=None):
     width=16,
     steps=2000,
     batch=64,
-    classes=10,
+    classes=0,
   )
   config = config_utils.image_gan_config(arg, "dcgan" if arg.net == "conv" else None)
-  config.model.num_classes = arg.classes
+  config_utils.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
   if arg.net == "conv":
     config.model.discriminator.conditioning = "input"
     config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.

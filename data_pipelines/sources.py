@@ -36,6 +36,9 @@ class Source:
     num_classes: label count, 0 for unlabelled data (labels are then 0).
     get: index -> (example, label) with numpy values; raises DatasetError naming the file.
     arrays: (examples, labels) when the whole source sits in memory, else None.
+    names: per example, its file's path under the folder without suffix ("cats/0007"); empty
+      for sources that are not files.
+    class_names: per label, its name (a folder's class subfolders); empty when unnamed.
   """
 
   name: str
@@ -44,6 +47,8 @@ class Source:
   num_classes: int
   get: Callable[[int], tuple[np.ndarray, int]]
   arrays: tuple[np.ndarray, np.ndarray] | None = None
+  names: tuple[str, ...] = ()
+  class_names: tuple[str, ...] = ()
 
 
 def in_memory(name: str, kind: str, examples: np.ndarray, labels: np.ndarray, num_classes: int):
@@ -128,7 +133,11 @@ def folder(path: str, skip_corrupt: bool = False) -> Source:
       raise DatasetError(f"Corrupt or unreadable image {file}: {error}") from None
     return array, labels[index]
 
-  return Source(f"folder:{root}", "image", len(good), len(class_names), get)
+  names = tuple(str(f.relative_to(root).with_suffix("")) for f in good)
+  return Source(
+    f"folder:{root}", "image", len(good), len(class_names), get,
+    names=names, class_names=tuple(class_names),
+  )  # fmt: skip
 
 
 def tfds_source(name: str, split: str = "train", data_dir: str | None = None) -> Source:
@@ -170,6 +179,8 @@ class PairSource:
     get: (index_a, index_b) -> (image_a, image_b), uint8 [H, W, C] each; raises DatasetError
       naming the file.
     arrays: (images_a, images_b) when both sit in memory, else None.
+    names: (A names, B names), each example's file path under its folder without suffix;
+      empty tuples for sources that are not files.
   """
 
   name: str
@@ -179,6 +190,7 @@ class PairSource:
   get: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
   arrays: tuple[np.ndarray, np.ndarray] | None = None
   kind: str = "pairs"
+  names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 def pairs_in_memory(name: str, images_a: np.ndarray, images_b: np.ndarray, paired: bool):
@@ -244,7 +256,10 @@ def paired_folder(path: str, split: str = "train", skip_corrupt: bool = False) -
     image_a, image_b = halves(index_a)
     return image_a, (image_b if index_b == index_a else halves(index_b)[1])
 
-  return PairSource(f"paired:{root}", True, images.num_examples, images.num_examples, get)
+  return PairSource(
+    f"paired:{root}", True, images.num_examples, images.num_examples, get,
+    names=(images.names, images.names),
+  )  # fmt: skip
 
 
 def unpaired_folders(spec: str, split: str = "train", skip_corrupt: bool = False) -> PairSource:
@@ -260,7 +275,7 @@ def unpaired_folders(spec: str, split: str = "train", skip_corrupt: bool = False
     raise DatasetError(f"unpaired: takes one root or two folders (A,B), got {spec!r}.")
   return PairSource(
     f"unpaired:{spec}", False, a.num_examples, b.num_examples,
-    lambda i, j: (a.get(i)[0], b.get(j)[0]),
+    lambda i, j: (a.get(i)[0], b.get(j)[0]), names=(a.names, b.names),
   )  # fmt: skip
 
 
@@ -297,6 +312,25 @@ def training_epoch(name: str) -> int | None:
     folders = parts if len(parts) == 2 else [f"{parts[0]}/train{d}" for d in "AB"]
     return max(_image_count(pathlib.Path(f)) for f in folders)
   return None
+
+
+def class_names(name: str) -> tuple[str, ...] | None:
+  """The class names of a dataset known without decoding it: digits' "0".."9", a folder's class
+  subfolders (as ``folder`` orders them; () for a folder without any); None when only reading
+  the data would tell (TFDS).
+
+  Raises:
+    DatasetError: naming a folder that is missing or holds no images.
+  """
+  if name == "digits":
+    return tuple(str(d) for d in range(10))
+  prefix, _, rest = name.partition(":")
+  if prefix != "folder" or not rest:
+    return None
+  root = pathlib.Path(rest)
+  _image_count(root)
+  files = (p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+  return tuple(sorted({p.relative_to(root).parts[0] for p in files if p.parent != root}))
 
 
 POINT_DATASETS = ("ring8", "grid25")

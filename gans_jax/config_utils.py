@@ -244,6 +244,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.resolution = 32  # Images are resized to resolution x resolution.
   config.data.channels = 1  # 1 (grey) or 3 (RGB).
   config.data.skip_corrupt = False  # Skip unreadable files (counted, logged) instead of failing.
+  config.data.class_names = ()  # Conditional models: the classes' names ("" entries unnamed).
   config.model = ml_collections.ConfigDict()
   config.model.latent_dim = 100  # Size of z ~ N(0, I).
   config.model.num_classes = 0  # K > 0: class-conditional G (and D), labels from the data.
@@ -320,6 +321,31 @@ def image_gan_config(arg, network: str | None = "dcgan", family: str = "gan"):
   # convolutions suit YNNPACK); pix2pix ran 2 % slower, so translation configs keep YNNPACK.
   config.cpu_convolutions = "eigen" if arg.width >= 64 else "ynnpack"
   return config
+
+
+def set_classes(config: ml_collections.ConfigDict, classes: int) -> None:
+  """A conditional model's classes: ``classes`` when given (> 0), else the dataset's own count,
+  read from a folder's class subfolders (or digits' 10) with their names; 10 otherwise (the
+  check at start-up names the dataset's count if that is wrong).
+
+  Raises:
+    ConfigError: when ``classes`` contradicts the folder's class subfolders, or a folder has
+      fewer than two.
+  """
+  import data_pipelines
+
+  names = data_pipelines.class_names(config.dataset)
+  if names is not None and len(names) < 2:
+    raise ConfigError(
+      f"{config.dataset} has {len(names)} class subfolders; a conditional model needs at least "
+      "two (one folder per class)."
+    )
+  if names is not None and classes and classes != len(names):
+    raise ConfigError(
+      f"classes={classes} but {config.dataset} has {len(names)} classes ({', '.join(names)})."
+    )
+  config.model.num_classes = classes or (len(names) if names else 10)
+  config.data.class_names = names or ()
 
 
 def translation_config(family: str, dataset: str, steps: int, batch: int, resolution: int):

@@ -249,6 +249,12 @@ def check_classes(config, source) -> None:
       f"model.num_classes={classes} but {source.name} has {source.num_classes} classes; set "
       f"--config.model.num_classes={source.num_classes} (or the config's classes= argument)."
     )
+  names = tuple(config.data.get("class_names", ()))
+  if classes and names and source.class_names and names != source.class_names:
+    raise config_utils.ConfigError(
+      f"data.class_names={list(names)} but {source.name} has classes "
+      f"{list(source.class_names)}; the folder changed since the config was made."
+    )
 
 
 def check_enough_data(config, source) -> None:
@@ -342,28 +348,39 @@ def _pair_batches_from(config, source):
 
 def translates(workdir) -> bool:
   """Whether a run directory holds an image-to-image model (from its config.json alone)."""
-  path = pathlib.Path(workdir) / loop.CONFIG_FILE
-  if not path.exists():
+  return trainers.get_family(run_config(workdir).family).translates
+
+
+def run_config(workdir) -> ml_collections.ConfigDict:
+  """The config a run directory was trained with (its config.json).
+
+  Raises:
+    checkpointing.CheckpointError: if the directory holds no config.json.
+  """
+  config_path = pathlib.Path(workdir) / loop.CONFIG_FILE
+  if not config_path.exists():
     raise checkpointing.CheckpointError(f"No {loop.CONFIG_FILE} in {workdir}: not a run directory.")
-  return trainers.get_family(json.loads(path.read_text())["family"]).translates
+  return ml_collections.ConfigDict(json.loads(config_path.read_text()))
 
 
-def load_run(workdir) -> tuple[ml_collections.ConfigDict, object]:
+def load_run(workdir, config=None) -> tuple[ml_collections.ConfigDict, object]:
   """The config and latest checkpointed state of a run directory.
+
+  The state's structure comes from ``jax.eval_shape`` of the initial state: nothing is
+  initialised or compiled that the restore would overwrite.
 
   Raises:
     checkpointing.CheckpointError: if the directory holds no config or checkpoint.
   """
-  workdir = pathlib.Path(workdir)
-  config_path = workdir / loop.CONFIG_FILE
-  if not config_path.exists():
-    raise checkpointing.CheckpointError(f"No {loop.CONFIG_FILE} in {workdir}: not a run directory.")
-  config = ml_collections.ConfigDict(json.loads(config_path.read_text()))
-  checkpointer = checkpointing.Checkpointer(workdir)
-  if checkpointer.latest_step() is None:
-    raise checkpointing.CheckpointError(f"No checkpoint under {checkpointer.directory}.")
-  state = checkpointer.restore(loop.initial_state(config, sample_shape(config)))
-  checkpointer.close()
+  config = config or run_config(workdir)
+  checkpointer = checkpointing.Checkpointer(pathlib.Path(workdir))
+  try:
+    if checkpointer.latest_step() is None:
+      raise checkpointing.CheckpointError(f"No checkpoint under {checkpointer.directory}.")
+    structure = jax.eval_shape(lambda: loop.initial_state(config, sample_shape(config)))
+    state = checkpointer.restore(structure)
+  finally:
+    checkpointer.close()
   return config, state
 
 
@@ -410,6 +427,46 @@ def _sampler(config, state) -> evaluators.Sampler:
   return lambda z, labels: np.asarray(generate(state, z, labels))
 
 
+def sample_labels(config, num=None, *, per_class: int = 0, labels=None) -> np.ndarray:
+  """The labels ``sample`` asks for, checked against the run's config before anything loads.
+
+  Args:
+    config: the run's config.
+    num, per_class: as ``sample``.
+    labels: class names (``config.data.class_names``) or indices, e.g. ["cats", "2"].
+
+  Returns:
+    int32 [N] (zeros for an unconditional model).
+
+  Raises:
+    UsageError: for class options on an unconditional model, a class that is not the run's, or
+      no count at all.
+  """
+  classes = config.model.num_classes
+  if (per_class or labels is not None) and not classes:
+    raise errors.UsageError("This run's model is unconditional; --per-class/--labels need classes.")
+  if per_class:
+    return np.repeat(np.arange(classes), per_class).astype(np.int32)
+  if labels is not None:
+    names = [str(n) for n in config.data.get("class_names", ())]
+    known = ", ".join(names) if names else f"0..{classes - 1}"
+    indices = []
+    for label in labels:
+      label = str(label).strip()
+      if label in names:
+        indices.append(names.index(label))
+      elif label.lstrip("-").isdigit() and 0 <= int(label) < classes:
+        indices.append(int(label))
+      else:
+        raise errors.UsageError(f"Unknown class {label!r}; this run's classes: {known}.")
+    if not indices:
+      raise errors.UsageError(f"--labels names no class; this run's classes: {known}.")
+    return np.asarray(indices, np.int32)
+  if not num:
+    raise errors.UsageError("Say how many samples: --num N (or --per-class N / --labels L,...).")
+  return evaluators.balanced_labels(num, classes)
+
+
 def sample(
   workdir, num: int | None = None, seed: int = 0, *, per_class: int = 0, labels=None
 ) -> dict[str, np.ndarray]:
@@ -420,36 +477,28 @@ def sample(
     num: how many (class-balanced for a conditional model: sample i of class i mod K).
     seed: the latents' seed.
     per_class: instead of ``num``, this many samples of every class (conditional models).
-    labels: instead of ``num``, one sample per listed class (conditional models).
+    labels: instead of ``num``, one sample per listed class, by name or index.
 
   Returns:
     {"images": uint8 [N, H, W, C]} for image data, {"points": float32 [N, 2]} for 2-D data,
-    plus {"labels": int32 [N]} for a conditional model.
+    plus {"labels": int32 [N]} for a conditional model and {"class_names": str [K]} where the
+    classes have names.
 
   Raises:
-    ValueError: for class options on an unconditional model or labels outside 0..K-1.
+    UsageError: for class options on an unconditional model or labels not of the run.
   """
   from gans_jax import visualize
 
-  config, state = load_run(workdir)
-  classes = config.model.num_classes
-  if (per_class or labels is not None) and not classes:
-    raise errors.UsageError(
-      f"{workdir} holds an unconditional model; --per-class/--labels need classes."
-    )
-  if per_class:
-    labels = np.repeat(np.arange(classes), per_class)
-  if labels is not None:
-    labels = np.asarray(labels, np.int32)
-    if labels.size == 0 or labels.min() < 0 or labels.max() >= classes:
-      raise errors.UsageError(f"Labels must be in 0..{classes - 1}, got {labels.tolist()}.")
-  else:
-    if not num:
-      raise errors.UsageError("Say how many samples: --num N (or --per-class N / --labels L,...).")
-    labels = evaluators.balanced_labels(num, classes)
+  config = run_config(workdir)
+  labels = sample_labels(config, num, per_class=per_class, labels=labels)  # Before the restore.
+  config, state = load_run(workdir, config)
   z = jax.random.normal(jax.random.PRNGKey(seed), (len(labels), config.model.latent_dim))
   samples = _sampler(config, state)(z, labels)
-  result = {"labels": labels} if classes else {}
+  result = {}
+  if config.model.num_classes:
+    result["labels"] = labels
+    if config.data.get("class_names"):
+      result["class_names"] = np.asarray(config.data.class_names, dtype=str)
   if samples.ndim == 4:
     return {"images": visualize.to_uint8(samples), **result}
   return {"points": samples.astype(np.float32), **result}
@@ -470,14 +519,15 @@ def translate(
     seed: key of the dropout noise (pix2pix).
 
   Returns:
-    {"inputs", "outputs"[, "targets"]}: uint8 [N, R, R, C] at the run's resolution.
+    {"inputs", "outputs"[, "targets"]}: uint8 [N, R, R, C] at the run's resolution, and
+    "names": str [N], each input's file path without suffix, where the inputs are files.
 
   Raises:
     ValueError: for a run that does not translate, or backward on a paired model.
   """
   from gans_jax import visualize
 
-  config, state = load_run(workdir)
+  config = run_config(workdir)
   family = trainers.get_family(config.family)
   if not family.translates:
     raise errors.UsageError(
@@ -485,6 +535,9 @@ def translate(
     )
   if backward and family.generate_backward is None:
     raise errors.UsageError(f"{config.family} translates A -> B only; it has no B -> A generator.")
+  if inputs is not None and not pathlib.Path(inputs).exists():
+    raise errors.UsageError(f"--inputs {inputs} does not exist (a folder of images or an .npz).")
+  config, state = load_run(workdir, config)
   resolution = config.data.resolution
   channels = (config.data.input_channels, config.data.channels)
   if backward:
@@ -494,8 +547,9 @@ def translate(
     if backward:
       images, targets = targets, images
     targets = targets if source.paired else None
+    names = source.names[1 if backward else 0][: len(images)]
   else:
-    images, targets = _read_inputs(inputs, resolution, channels)
+    images, targets, names = _read_inputs(inputs, resolution, channels)
   from gans_jax.metrics import translation as translation_metrics
 
   generate = jax.jit(family.generate_backward if backward else family.generate)
@@ -505,11 +559,14 @@ def translate(
   result = {"inputs": visualize.to_uint8(images), "outputs": visualize.to_uint8(outputs)}
   if targets is not None:
     result["targets"] = visualize.to_uint8(targets)
+  if names:
+    result["names"] = np.asarray(names, dtype=str)
   return result
 
 
 def _read_inputs(path: str, resolution: int, channels: tuple[int, int]):
-  """(inputs, targets or None) in [-1, 1] from a folder of images or an .npz (see translate)."""
+  """(inputs, targets or None) in [-1, 1] and the inputs' names (possibly empty) from a folder
+  of images or an .npz (see translate)."""
   from data_pipelines import pipeline
 
   to_model = lambda images, c: np.concatenate(
@@ -524,12 +581,15 @@ def _read_inputs(path: str, resolution: int, channels: tuple[int, int]):
         )
       images = [_as_hwc(x) for x in arrays[key]]
       targets = [_as_hwc(x) for x in arrays["targets"]] if "targets" in arrays else None
-    return to_model(images, channels[0]), (
-      to_model(targets, channels[1]) if targets is not None else None
+      names = tuple(str(n) for n in arrays["names"]) if "names" in arrays else ()
+    return (
+      to_model(images, channels[0]),
+      to_model(targets, channels[1]) if targets is not None else None,
+      names,
     )
   source = data_pipelines.build_source(f"folder:{path}")
   images = [_as_hwc(source.get(i)[0]) for i in range(source.num_examples)]
-  return to_model(images, channels[0]), None
+  return to_model(images, channels[0]), None, source.names
 
 
 def _as_hwc(image) -> np.ndarray:

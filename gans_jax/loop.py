@@ -392,17 +392,28 @@ def sharded_initial_state(config, sample_shape: Sequence[int], mesh):
   return jax.tree.unflatten(treedef, leaves), jax.tree.unflatten(treedef, shardings)
 
 
+GRID_MOST_PER_CLASS = 16  # Columns of a conditional model's grid, unless it has more classes.
+
+
 def latent_grid(config, sample_shape: Sequence[int]) -> Callable[[GANState], np.ndarray]:
   """state -> samples of G on fixed latents (from the seed's grid key): ``num_grid_samples``
-  images, a K x K grid with row r of class r for a conditional model, or 1,000 2-D points (a
-  scatter plot of many says more than a grid's worth)."""
+  images [N, H, W, C]; for a conditional model a grid [K, M, H, W, C] whose row r holds M
+  samples of class r (M = ``num_grid_samples`` / K, at least K and at most 16 unless K is
+  larger); or 1,000 2-D points (a scatter plot of many says more than a grid's worth)."""
   num_grid = 1000 if len(sample_shape) == 1 else config.num_grid_samples
-  if config.model.num_classes and len(sample_shape) > 1:
-    num_grid = config.model.num_classes**2
+  classes = config.model.num_classes if len(sample_shape) > 1 else 0
+  per_class = 0
+  if classes:
+    per_class = max(classes, min(GRID_MOST_PER_CLASS, config.num_grid_samples // classes))
+    num_grid = classes * per_class
   grid_z = jax.random.normal(root_keys(config.seed)[1], (num_grid, config.model.latent_dim))
   grid_labels = grid_class_labels(num_grid, config.model.num_classes)
   generate = jax.jit(trainers.get_family(config.family).generate)
-  return lambda state: np.asarray(generate(state, grid_z, grid_labels))
+  if not per_class:
+    return lambda state: np.asarray(generate(state, grid_z, grid_labels))
+  return lambda state: np.asarray(generate(state, grid_z, grid_labels)).reshape(
+    classes, per_class, *sample_shape
+  )
 
 
 def grid_class_labels(num: int, num_classes: int) -> np.ndarray:

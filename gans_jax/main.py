@@ -1,8 +1,8 @@
 """The ``gans-jax`` command: parse arguments, then call ``gans_jax.experiment``.
 
   gans-jax train [--config FILE[:ARG]] [--workdir DIR] [--config.KEY=VALUE ...]
-  gans-jax sample --workdir DIR (--num N | --per-class N | --labels 0,1,..) --out F.npz [--seed S]
-  gans-jax sample --workdir DIR [--inputs FOLDER|F.npz] [--num N] [--backward] --out F.npz
+  gans-jax sample --workdir DIR (--num N | --per-class N | --labels A,B,..) --out F.npz|DIR/
+  gans-jax sample --workdir DIR [--inputs FOLDER|F.npz] [--num N] [--backward] --out F.npz|DIR/
   gans-jax noise-experiment --workdir DIR [--config FILE[:ARG]] [--noise 0.25] [--noise-images 1]
   gans-jax evaluate --workdir DIR [--metrics fid10k,is10k,kid10k,pr10k] [--inception-weights FILE]
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
@@ -35,12 +35,14 @@ def _parser() -> argparse.ArgumentParser:
   train.add_argument("--workdir", help="run directory, default runs/<config>_<time>")
   describe = commands.add_parser("describe", help="parameter counts of a config, as JSON")
   describe.add_argument("--config", help="FILE[:ARG], default configs/dcgan.py")
-  sample = commands.add_parser("sample", help="write samples of a run to an .npz file")
+  sample = commands.add_parser(
+    "sample", help="write samples of a run: F.npz, or DIR/ of PNGs with an index.html"
+  )
   sample.add_argument("--workdir", required=True)
   sample.add_argument("--num", type=int, help="how many (class-balanced if conditional)")
   sample.add_argument("--per-class", type=int, default=0, help="N samples of every class")
-  sample.add_argument("--labels", help="comma-separated classes, one sample each")
-  sample.add_argument("--out", required=True)
+  sample.add_argument("--labels", help="comma-separated class names or indices, one sample each")
+  sample.add_argument("--out", required=True, help="F.npz (arrays) or DIR/ (PNGs, index.html)")
   sample.add_argument("--seed", type=int, default=0)
   sample.add_argument(
     "--inputs", help="image-to-image runs: a folder or .npz of inputs (default: held-out data)"
@@ -163,13 +165,12 @@ def run(argv: list[str]) -> int:
   elif args.command == "describe":
     print(json.dumps(experiment.describe(_config(args, overrides))))
   elif args.command == "sample":
-    import io
+    from gans_jax import sample_output
 
-    import numpy as np
-
-    from gans_jax import writers
-
+    sample_output.output_format(args.out)  # A wrong --out is refused before anything loads.
     if experiment.translates(args.workdir):
+      if args.labels or args.per_class:
+        raise errors.UsageError(f"{args.workdir} holds a translation model; it takes no classes.")
       arrays = experiment.translate(
         args.workdir, args.inputs, args.num, backward=args.backward, seed=args.seed
       )
@@ -178,16 +179,11 @@ def run(argv: list[str]) -> int:
         raise errors.UsageError(
           f"{args.workdir} holds a sampling model; --inputs/--backward translate."
         )
-      labels = [int(label) for label in args.labels.split(",")] if args.labels else None
+      labels = args.labels.split(",") if args.labels else None
       arrays = experiment.sample(
         args.workdir, args.num, args.seed, per_class=args.per_class, labels=labels
       )
-    out = pathlib.Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    writers.write_atomically(out, buffer.getvalue())
-    print(f"Wrote {', '.join(f'{k} {v.shape}' for k, v in arrays.items())} to {out}")
+    print(sample_output.write(args.out, arrays))
   elif args.command == "evaluate":
     print(json.dumps(experiment.evaluate(args.workdir, args.metrics, args.inception_weights)))
   elif args.command == "fid":

@@ -35,8 +35,12 @@ def save_image(path: str | pathlib.Path, image: np.ndarray) -> None:
 
 
 def save_samples(path: str | pathlib.Path, samples: np.ndarray, centers=None) -> None:
-  """A grid for images [N, H, W, C]; a scatter plot for 2-D points [N, 2] (with mode centers)."""
+  """A grid for images [N, H, W, C] (or [rows, columns, H, W, C], as laid out); a scatter plot
+  for 2-D points [N, 2] (with mode centers)."""
   samples = np.asarray(samples)
+  if samples.ndim == 5:
+    save_image(path, image_grid(samples.reshape(-1, *samples.shape[2:]), samples.shape[1]))
+    return
   if samples.ndim == 4:
     save_image(path, image_grid(samples))
     return

@@ -46,6 +46,24 @@ def test_sample_writes_uint8_images(trained_run, tmp_path):
   np.testing.assert_array_equal(np.load(again)["images"], images)
 
 
+def test_sample_writes_pngs_and_an_index_to_a_folder(trained_run, tmp_path, capsys):
+  from PIL import Image
+
+  out = tmp_path / "pages"
+  assert main.main(["sample", "--workdir", str(trained_run), "--num", "3", "--out", f"{out}/"]) == 0
+  assert sorted(p.name for p in out.iterdir()) == ["0000.png", "0001.png", "0002.png", "index.html"]
+  npz = tmp_path / "s.npz"
+  main.main(["sample", "--workdir", str(trained_run), "--num", "3", "--out", str(npz)])
+  np.testing.assert_array_equal(
+    np.asarray(Image.open(out / "0002.png")), np.load(npz)["images"][2, ..., 0]
+  )
+  assert (out / "index.html").read_text().count("<img") == 3
+  # A suffix that is neither .npz nor a folder is refused before anything is loaded or written.
+  png = tmp_path / "x.png"
+  assert main.main(["sample", "--workdir", str(trained_run), "--num", "3", "--out", str(png)]) == 2
+  assert "'.png' is neither" in capsys.readouterr().err and not png.exists()
+
+
 def test_evaluate_appends_to_metrics(trained_run, capsys):
   assert main.main(["evaluate", "--workdir", str(trained_run)]) == 0
   result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -2,6 +2,8 @@
 
 Losses and regularisers against hand-computed values, the paper's MLP sizes, and short runs."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -123,3 +125,61 @@ def test_sample_per_class_and_labels(conditional_run, tmp_path):
   assert main.main([*base, "--labels", "7,1,7"]) == 0
   assert np.load(out)["labels"].tolist() == [7, 1, 7]
   assert main.main([*base, "--labels", "12"]) == 2  # Outside 0..9: a one-line error.
+
+
+def _class_folder(root, names=("square", "circle", "cross"), per_class=8):
+  from PIL import Image
+
+  rng = np.random.default_rng(0)
+  for name in names:
+    (root / name).mkdir(parents=True)
+    for i in range(per_class):
+      Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8)).save(root / name / f"{i}.png")
+  return f"folder:{root}"
+
+
+def test_classes_and_their_names_come_from_the_folder(tmp_path):
+  dataset = _class_folder(tmp_path / "shapes")
+  config = config_utils.load_config(f"{ROOT}/configs/cgan.py:dataset={dataset}")
+  assert config.model.num_classes == 3
+  assert tuple(config.data.class_names) == ("circle", "cross", "square")  # Sorted, as labels.
+  with pytest.raises(config_utils.ConfigError, match="classes=4 but .* has 3 classes"):
+    config_utils.load_config(f"{ROOT}/configs/cgan.py:dataset={dataset},classes=4")
+  digits = config_utils.load_config(f"{ROOT}/configs/acgan.py")
+  assert (digits.model.num_classes, digits.data.class_names[-1]) == (10, "9")
+
+
+def test_a_folder_run_samples_classes_by_name_in_rows_of_the_grid(tmp_path):
+  from PIL import Image
+
+  from gans_jax import main
+
+  dataset = _class_folder(tmp_path / "shapes")
+  workdir = tmp_path / "run"
+  overrides = [f"--config.{item}" for item in TINY_DCGAN] + ["--config.num_grid_samples=12"]
+  args = [
+    "train",
+    "--config",
+    f"{ROOT}/configs/cgan.py:dataset={dataset}",
+    "--workdir",
+    str(workdir),
+  ]
+  assert main.main([*args, *overrides]) == 0
+  assert json.loads((workdir / "config.json").read_text())["data"]["class_names"] == [
+    "circle", "cross", "square"
+  ]  # fmt: skip
+  # 12 grid samples of 3 classes: 3 rows (one per class) of 4, 8x8 images with 2-pixel gaps.
+  grid = np.asarray(Image.open(workdir / "samples_000006.png"))
+  assert grid.shape[:2] == (3 * 10 + 2, 4 * 10 + 2)
+  out = tmp_path / "pages"
+  sample = ["sample", "--workdir", str(workdir), "--out"]
+  assert main.main([*sample, f"{out}/", "--labels", "square,circle,2"]) == 0
+  assert sorted(p.name for p in out.iterdir()) == [
+    "0000_square.png", "0001_circle.png", "0002_square.png", "index.html"
+  ]  # fmt: skip
+  npz = tmp_path / "s.npz"
+  assert main.main([*sample, str(npz), "--per-class", "1"]) == 0
+  with np.load(npz) as arrays:
+    assert arrays["labels"].tolist() == [0, 1, 2]
+    assert arrays["class_names"].tolist() == ["circle", "cross", "square"]
+  assert main.main([*sample, str(npz), "--labels", "triangle"]) == 2

@@ -328,3 +328,31 @@ def test_cli_translates_and_runs_the_noise_experiment(tmp_path, capsys):
   )
   assert main.main(["sample", "--workdir", str(run), "--backward", "--out", str(again)]) == 2
   assert "no B -> A generator" in capsys.readouterr().err
+
+  # A folder of PNGs: input | output | target per held-out pair, named after the source files
+  # where the inputs are files, and a page showing them in rows.
+  pages = tmp_path / "pages"
+  assert main.main(["sample", "--workdir", str(run), "--num", "2", "--out", f"{pages}/"]) == 0
+  assert sorted(p.name for p in pages.iterdir()) == sorted(
+    [f"000{i}_{kind}.png" for i in range(2) for kind in ("input", "output", "target")]
+    + ["index.html"]
+  )
+  from PIL import Image
+
+  with np.load(out) as arrays:
+    np.testing.assert_array_equal(np.asarray(Image.open(pages / "0001_target.png")),
+                                  arrays["targets"][1])  # fmt: skip
+  page = (pages / "index.html").read_text()
+  assert page.count("<tr>") == 3 and "0001_output.png" in page
+  photos = tmp_path / "photos"
+  photos.mkdir()
+  for name in ("beta", "alpha"):
+    Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(photos / f"{name}.png")
+  named = tmp_path / "named"
+  args = ["sample", "--workdir", str(run), "--inputs", str(photos), "--out", str(named)]
+  assert main.main(args) == 0
+  assert sorted(p.name for p in named.iterdir()) == [
+    "alpha_input.png", "alpha_output.png", "beta_input.png", "beta_output.png", "index.html"
+  ]  # fmt: skip
+  assert main.main(args) == 2  # Not into a folder that holds something.
+  assert "is not an empty folder" in capsys.readouterr().err
