@@ -34,7 +34,7 @@ RUN_LENGTH_FIELDS = (
 # mesh or process count (the data order is a function of the global batch alone).
 PLACEMENT_FIELDS = ("parallel", "distributed")
 
-DEFAULT_CONFIG = pathlib.Path(__file__).resolve().parent.parent / "configs" / "dcgan.py"
+DEFAULT_CONFIG = "dcgan"  # Named configs resolve through config_directories().
 
 
 ConfigError = errors.ConfigError  # Raised here for configs; defined with the other user errors.
@@ -98,17 +98,67 @@ def _cast_like(reference: Any, value: Any, key: str) -> Any:
   return value
 
 
+def config_directories() -> list[pathlib.Path]:
+  """Where named configs live: a checkout's ``configs/`` (running from a clone or an editable
+  install), then the copy a wheel installs inside the package (``gans_jax/configs``)."""
+  package = pathlib.Path(__file__).resolve().parent
+  return [d for d in (package.parent / "configs", package / "configs") if d.is_dir()]
+
+
+def named_configs() -> dict[str, pathlib.Path]:
+  """{name: file} of the project's configs ("dcgan" -> .../configs/dcgan.py), first found."""
+  found = {}
+  for directory in config_directories():
+    for file in sorted(directory.glob("*.py")):
+      if not file.name.startswith("_"):
+        found.setdefault(file.stem, file)
+  return found
+
+
+def config_summary(file: pathlib.Path) -> tuple[str, dict[str, Any]]:
+  """(first line of its docstring, {variant argument: default}) of a config file, read from its
+  source (nothing is executed): the keywords of its ``parse_arg`` call."""
+  tree = ast.parse(file.read_text())
+  title = (ast.get_docstring(tree) or "").strip().split("\n")[0]
+  arguments = {}
+  for node in ast.walk(tree):
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "parse_arg":
+      for keyword in node.keywords:
+        try:
+          arguments[keyword.arg] = ast.literal_eval(keyword.value)
+        except ValueError:
+          arguments[keyword.arg] = ast.unparse(keyword.value)
+  return title, arguments
+
+
+def resolve_config_path(text: str) -> pathlib.Path:
+  """A config file from ``text``: a path to a file, or a project config's name, given as
+  ``dcgan``, ``dcgan.py`` or ``configs/dcgan.py`` from any directory.
+
+  Raises:
+    ConfigError: naming ``text`` and listing the named configs.
+  """
+  path = pathlib.Path(text)
+  if path.is_file():
+    return path
+  parts = path.parts
+  if len(parts) == 1 or (len(parts) == 2 and parts[0] == "configs"):
+    named = named_configs().get(path.stem if path.suffix == ".py" else path.name)
+    if named is not None:
+      return named
+  raise ConfigError(f"Config file not found: {text}; named configs: {', '.join(named_configs())}.")
+
+
 def load_config(spec: str | None = None) -> ml_collections.ConfigDict:
-  """Loads ``FILE[:ARG]`` (default: ``configs/dcgan.py``) and returns the locked config.
+  """Loads ``FILE[:ARG]`` (default: ``dcgan``) and returns the locked config; FILE is a path
+  or a project config's name (``resolve_config_path``).
 
   Raises:
     ConfigError: if the file is missing or has no ``get_config``.
   """
-  spec = spec or str(DEFAULT_CONFIG)
+  spec = spec or DEFAULT_CONFIG
   path_text, _, arg = spec.partition(":")
-  path = pathlib.Path(path_text)
-  if not path.is_file():
-    raise ConfigError(f"Config file not found: {path}")
+  path = resolve_config_path(path_text)
   module_spec = importlib.util.spec_from_file_location(f"_gans_jax_config_{path.stem}", path)
   module = importlib.util.module_from_spec(module_spec)
   module_spec.loader.exec_module(module)

@@ -6,6 +6,7 @@
   gans-jax noise-experiment --workdir DIR [--config FILE[:ARG]] [--noise 0.25] [--noise-images 1]
   gans-jax evaluate --workdir DIR [--metrics fid10k,is10k,kid10k,pr10k] [--inception-weights FILE]
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
+  gans-jax list configs|datasets|metrics
   gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
   gans-jax convert-inception-weights IN.pth OUT.npz
   gans-jax convert-lpips-weights VGG16.pth LPIPS_VGG.pth OUT.npz
@@ -30,11 +31,18 @@ from gans_jax import errors
 def _parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(prog="gans-jax", description=__doc__.split("\n")[0])
   commands = parser.add_subparsers(dest="command", required=True)
-  train = commands.add_parser("train", help="train a config (resumes an existing --workdir)")
-  train.add_argument("--config", help="FILE[:ARG], default configs/dcgan.py")
+  train = commands.add_parser(
+    "train",
+    help="train a config (resumes an existing --workdir)",
+    epilog=_train_epilog(),
+    formatter_class=argparse.RawDescriptionHelpFormatter,
+  )
+  train.add_argument("--config", help="NAME[:ARG] or FILE[:ARG], default dcgan")
   train.add_argument("--workdir", help="run directory, default runs/<config>_<time>")
   describe = commands.add_parser("describe", help="parameter counts of a config, as JSON")
-  describe.add_argument("--config", help="FILE[:ARG], default configs/dcgan.py")
+  describe.add_argument("--config", help="NAME[:ARG] or FILE[:ARG], default dcgan")
+  listing = commands.add_parser("list", help="the configs, datasets or metrics there are")
+  listing.add_argument("what", choices=LISTS)
   sample = commands.add_parser(
     "sample", help="write samples of a run: F.npz, or DIR/ of PNGs with an index.html"
   )
@@ -52,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     "noise-experiment",
     help="seed 000: pix2pix on clean and on noisy semantic maps; RGB table on held-out maps",
   )
-  noise.add_argument("--config", default=str(_PIX2PIX), help="FILE[:ARG]")
+  noise.add_argument("--config", default=_PIX2PIX, help="FILE[:ARG] or NAME[:ARG]")
   noise.add_argument("--workdir", required=True, help="one sub-directory per run")
   noise.add_argument("--noise", type=float, default=0.25, help="fraction of pixels replaced")
   noise.add_argument("--noise-images", type=float, default=1.0, help="fraction of maps noised")
@@ -78,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     "artistic-comparison",
     help="train a config with and without D weight clipping + input noise; compare diversity",
   )
-  compare.add_argument("--config", default=str(_ARTISTIC), help="FILE[:ARG]")
+  compare.add_argument("--config", default=_ARTISTIC, help="FILE[:ARG] or NAME[:ARG]")
   compare.add_argument("--workdir", required=True, help="one sub-directory per variant")
   compare.add_argument("--num-samples", type=int, default=1000)
   report = commands.add_parser(
@@ -115,9 +123,58 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _WEIGHTS_ENV = "GANS_JAX_INCEPTION_WEIGHTS"
-_CONFIGS = pathlib.Path(__file__).resolve().parent.parent / "configs"
-_ARTISTIC = _CONFIGS / "artistic.py"
-_PIX2PIX = _CONFIGS / "pix2pix.py"
+LISTS = ("configs", "datasets", "metrics")
+
+
+def _train_epilog() -> str:
+  return (
+    "--config NAME[:ARG] picks a config and its variant (ARG: key=value,... from the list "
+    "below);\n--config.KEY=VALUE (or --config.KEY VALUE) then sets any field, e.g.\n"
+    "  gans-jax train --config dcgan:resolution=64,channels=3 --config.num_steps=500 "
+    "--config.optim.g.learning_rate=1e-4\n"
+    "A misspelt KEY lists the valid ones; `gans-jax describe --config ...` prints the model "
+    "sizes.\n\n" + _listing("configs") + "\n\nSee also: gans-jax list datasets | metrics"
+  )
+
+
+def _listing(what: str) -> str:
+  """The text of ``gans-jax list WHAT`` (read from sources, without importing JAX)."""
+  if what == "configs":
+    from gans_jax import config_utils
+
+    lines = ["Configs (NAME: title; variant arguments with their defaults):"]
+    for name, file in config_utils.named_configs().items():
+      title, arguments = config_utils.config_summary(file)
+      lines.append(f"  {name}: {title}")
+      lines.append("      " + ", ".join(f"{k}={v}" for k, v in arguments.items()))
+    return "\n".join(lines)
+  if what == "datasets":
+    from data_pipelines import sources
+
+    width = max(map(len, sources.DATASETS))
+    return "\n".join(
+      ["Datasets (config.dataset or dataset=):"]
+      + [f"  {name.ljust(width)}  {text}" for name, text in sources.DATASETS.items()]
+    )
+  from gans_jax.metrics import suite
+
+  lines = [
+    "Metrics (--metrics / config.eval.metrics): KIND[COUNT][_DETECTOR], e.g. fid10k, "
+    "kid1k_digits; COUNT: generated samples (500, 10k, 50k; default eval_num_samples).",
+    "  KIND:",
+    *(f"    {kind}: {text}" for kind, text in suite.KINDS.items()),
+    "  DETECTOR:",
+    *(f"    {name}: {text}" for name, text in suite.DETECTORS.items()),
+    "  StyleGAN: ppl[COUNT]_<z|w>[_full|_end][_lpips|_digits|_inception], e.g. ppl10k_w_full_lpips "
+    "(perceptual path length, Karras et al. 2019).",
+    "  Built in, without --metrics: the digits classifier's scores on digits runs, mode "
+    "coverage on ring8 / grid25, held-out L1 / SSIM / PSNR (pix2pix) and cycle L1 (CycleGAN).",
+  ]
+  return "\n".join(lines)
+
+
+_ARTISTIC = "artistic"  # Named configs (config_utils.resolve_config_path).
+_PIX2PIX = "pix2pix"
 
 
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -151,6 +208,9 @@ def run(argv: list[str]) -> int:
     "noise-experiment",
   ):
     raise SystemExit(f"gans-jax {args.command} takes no --config.* overrides.")
+  if args.command == "list":
+    print(_listing(args.what))
+    return 0
   from gans_jax import experiment
 
   if args.command == "train":
@@ -158,9 +218,9 @@ def run(argv: list[str]) -> int:
 
     config = _config(args, overrides)
     parallel.initialize_distributed(config.distributed)  # Multi-host runs; before any computation.
-    stem = pathlib.Path((args.config or "dcgan.py").split(":")[0]).stem
+    stem = pathlib.Path((args.config or "dcgan").split(":")[0]).stem
     workdir = args.workdir or f"runs/{stem}_{time.strftime('%Y%m%d-%H%M%S')}"
-    print(f"Training {args.config or 'configs/dcgan.py'} in {workdir}", flush=True)
+    print(f"Training {args.config or 'dcgan'} in {workdir}", flush=True)
     experiment.train_and_evaluate(config, workdir, log=lambda line: print(line, flush=True))
   elif args.command == "describe":
     print(json.dumps(experiment.describe(_config(args, overrides))))

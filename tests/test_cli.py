@@ -1,6 +1,7 @@
 """The gans-jax command: train / sample / evaluate / describe, and one-line errors for bad input."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -69,6 +70,59 @@ def test_evaluate_appends_to_metrics(trained_run, capsys):
   result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
   assert 0.0 <= result["digits_confident_frac100"] <= 1.0
   assert len(result["digits_class_hist100"]) == 10
+
+
+def test_list_names_every_config_dataset_and_metric():
+  configs = run_cli("list", "configs")
+  assert configs.returncode == 0, configs.stderr
+  for file in sorted((ROOT / "configs").glob("*.py")):
+    assert f"  {file.stem}: " in configs.stdout
+  assert "dataset=scenes, resolution=0, steps=0" in configs.stdout  # pix2pix's variants.
+  datasets = run_cli("list", "datasets").stdout
+  assert "paired:<path>" in datasets and "folder:<path>" in datasets
+  metrics = run_cli("list", "metrics").stdout
+  assert "fid / fd" in metrics and "kid1k_digits" in metrics and "ppl" in metrics
+
+
+def test_train_help_documents_overrides_and_configs():
+  completed = run_cli("train", "--help")
+  assert completed.returncode == 0
+  assert "--config.KEY=VALUE" in completed.stdout and "  cyclegan: CycleGAN" in completed.stdout
+
+
+def test_configs_are_found_by_name_from_any_directory(tmp_path):
+  completed = subprocess.run(
+    [sys.executable, "-m", "gans_jax.main", "describe", "--config", "dcgan:resolution=64"],
+    cwd=tmp_path, capture_output=True, text=True,
+  )  # fmt: skip
+  assert completed.returncode == 0, completed.stderr
+  assert json.loads(completed.stdout.splitlines()[-1])["generator_output_shape"] == [64, 64, 1]
+  missing = run_cli("describe", "--config", "dcgna")
+  assert missing.returncode == 2 and "named configs: acgan, artgan" in missing.stderr
+
+
+def test_the_wheel_ships_the_configs(tmp_path):
+  """A wheel holds configs/ as gans_jax/configs, and named configs resolve there."""
+  import zipfile
+
+  built = subprocess.run(
+    [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+     "-w", str(tmp_path / "wheel"), str(ROOT)],
+    capture_output=True, text=True,
+  )  # fmt: skip
+  assert built.returncode == 0, built.stderr
+  (wheel,) = (tmp_path / "wheel").glob("gans_jax-*.whl")
+  installed = tmp_path / "site"
+  zipfile.ZipFile(wheel).extractall(installed)
+  assert {p.name for p in (ROOT / "configs").glob("*.py")} <= {
+    p.name for p in (installed / "gans_jax" / "configs").glob("*.py")
+  }
+  code = "from gans_jax import config_utils; print(config_utils.resolve_config_path('pix2pix'))"
+  completed = subprocess.run(
+    [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+    env={**os.environ, "PYTHONPATH": str(installed)},
+  )  # fmt: skip
+  assert completed.stdout.strip() == str(installed / "gans_jax" / "configs" / "pix2pix.py")
 
 
 def test_describe_reports_reference_counts():

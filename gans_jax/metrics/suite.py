@@ -32,6 +32,17 @@ from gans_jax import errors, metrics, writers
 from gans_jax.metrics import evaluators, feature_scores, frechet
 
 NAME_PATTERN = re.compile(r"^(fid|fd|is|kid|pr)(?:(\d+)(k?))?(?:_(inception|digits))?$")
+# What each part of a metric name means (``gans-jax list metrics``).
+KINDS = {
+  "fid / fd": "Frechet distance of feature statistics (Heusel et al. 2017); fid on Inception",
+  "is": "Inception Score (Salimans et al. 2016), with its std over 10 splits",
+  "kid": "Kernel Inception Distance (Binkowski et al. 2018), 100 subsets of 1,000",
+  "pr": "improved precision and recall (Kynkaanniemi et al. 2019), k = 3",
+}
+DETECTORS = {
+  "inception": "the FID InceptionV3 (default; needs pytorch-fid's weights, converted)",
+  "digits": "the project's digits classifier (offline, trained once and cached)",
+}
 KID_SUBSETS = 100  # torch-fidelity's defaults (Binkowski et al. use 100 subsets of 1,000).
 KID_SUBSET_SIZE = 1000
 CACHE_VERSION = 1
