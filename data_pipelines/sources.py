@@ -181,6 +181,8 @@ class PairSource:
     arrays: (images_a, images_b) when both sit in memory, else None.
     names: (A names, B names), each example's file path under its folder without suffix;
       empty tuples for sources that are not files.
+    split: the split actually read when it is not the one asked for ("val" for a ``paired:``
+      folder without test/), else "".
   """
 
   name: str
@@ -191,6 +193,7 @@ class PairSource:
   arrays: tuple[np.ndarray, np.ndarray] | None = None
   kind: str = "pairs"
   names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+  split: str = ""  # The split read where it differs from the one asked for (pix2pix's val).
 
 
 def pairs_in_memory(name: str, images_a: np.ndarray, images_b: np.ndarray, paired: bool):
@@ -236,6 +239,7 @@ def paired_folder(path: str, split: str = "train", skip_corrupt: bool = False) -
   """pix2pix's aligned layout: ``path/{train,val,test}/*.jpg``, each file A|B side by side (A on
   the left half, B on the right). The "test" split falls back to "val" when there is none."""
   root = pathlib.Path(path)
+  asked = split
   if split == "test" and not (root / "test").is_dir() and (root / "val").is_dir():
     split = "val"
   images = _split_folder(root, split, skip_corrupt)
@@ -258,7 +262,7 @@ def paired_folder(path: str, split: str = "train", skip_corrupt: bool = False) -
 
   return PairSource(
     f"paired:{root}", True, images.num_examples, images.num_examples, get,
-    names=(images.names, images.names),
+    names=(images.names, images.names), split="" if split == asked else split,
   )  # fmt: skip
 
 

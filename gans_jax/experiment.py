@@ -145,8 +145,9 @@ def translation_evaluator(config):
 
   source, inputs, targets = held_out_pairs(config, config.eval_num_samples)
   family = trainers.get_family(config.family)
-  if source.paired:
-    return translation.paired_evaluator(jax.jit(family.generate), inputs, targets)
+  if source.paired:  # A paired: folder without test/ is judged on val/, and says so.
+    split = source.split or "test"
+    return translation.paired_evaluator(jax.jit(family.generate), inputs, targets, split)
   if family.generate_backward is None:
     raise errors.ConfigError(
       f"{config.family} cannot translate back, so it cannot use unpaired data."

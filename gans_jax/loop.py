@@ -27,6 +27,7 @@ from gans_jax import (
   config_utils,
   errors,
   interrupts,
+  optimizers,
   parallel,
   run_directory,
   trainers,
@@ -287,6 +288,7 @@ class _Run:
     render_grid = render_grid or latent_grid(config, self.sample_shape)
     writer = writers.MetricWriter(workdir)
     writer.restart_at(start_step)
+    writer.text(start_step, "config", _config_markdown(config))
     stage = trainers.stage_at(self.stages, start_step)
     progress = writers.Progress(config.num_steps, stage.batch_size, start_step)
     end_step = config.num_steps if stop_after is None else min(stop_after, config.num_steps)
@@ -301,13 +303,18 @@ class _Run:
         progress.images_per_step = stage.batch_size
         log(f"step {step}: stage {stage.index} (level {stage.level}, batch {stage.batch_size}).")
       batch = parallel.to_global(next(batches), self.mesh)
+      compiles = stage.index not in self.compiled_steps
       state, metrics = self.step_fn_of(stage, state_shardings)(state, batch)
       step += 1
       images_seen += stage.batch_size
+      if compiles:  # Time the steps after the compiled one.
+        jax.block_until_ready(metrics)
+        progress.compiled(step)
       if step % config.log_every_steps == 0 or step == end_step:
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
         _check_finite(step, metrics, self.saved_step)
         writer.write(step, "train", metrics)
+        writer.scalars(step, learning_rates(config, step))
         log(progress.report(step, metrics))
       self.periodic_outputs(step, end_step, state, writer, evaluate, render_grid, plot_centers)
       by_steps, by_time = self.save_due(step, end_step)
@@ -336,9 +343,9 @@ class _Run:
     # programs never wait on the other processes.
     host_state = parallel.to_host(state)
     if jax.process_index() == 0 and sample_now:
-      visualize.save_samples(
-        self.workdir / f"samples_{step:06d}.png", render_grid(host_state), centers
-      )
+      grid_path = self.workdir / f"samples_{step:06d}.png"
+      visualize.save_samples(grid_path, render_grid(host_state), centers)
+      writer.image(step, "samples", grid_path.read_bytes())
     if jax.process_index() == 0 and evaluate_now:
       periodic = evaluate(host_state, root_keys(config.seed)[2])
       writer.write(step, "eval", periodic)
@@ -424,12 +431,29 @@ def grid_class_labels(num: int, num_classes: int) -> np.ndarray:
   return (np.arange(num) // max(num // num_classes, 1) % num_classes).astype(np.int32)
 
 
+def learning_rates(config, step: int) -> dict[str, float]:
+  """{"lr/g": ..., "lr/d": ...}: each optimizer's rate at its update count after ``step``
+  generator steps (D updates ``d_steps`` times per step)."""
+  rates = {}
+  for role, section in config.optim.items():
+    rate = optimizers.learning_rate(section)
+    updates = step * (config.get("d_steps", 1) if role == "d" else 1)
+    rates[f"lr/{role}"] = float(rate(updates)) if callable(rate) else float(rate)
+  return rates
+
+
+def _config_markdown(config) -> str:
+  """The resolved config as a Markdown code block (TensorBoard's text tab)."""
+  text = json.dumps(config_utils.to_dict(config), indent=2, sort_keys=True)
+  return "\n".join("    " + line for line in text.splitlines())
+
+
 def _summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics) -> str:
-  rate = images_seen / max(elapsed, 1e-9)
+  rate = writers.rate_text(images_seen / max(elapsed, 1e-9))
   lines = [
     "",
     f"Run directory: {workdir}",
-    f"Trained steps {start_step} -> {step} in {elapsed:.0f}s ({rate:.0f} img/s).",
+    f"Trained steps {start_step} -> {step} in {elapsed:.0f}s ({rate} img/s, compilation included).",
     "Final train metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())),
   ]
   for name, value in eval_metrics.items():

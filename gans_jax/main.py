@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 import time
@@ -304,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
   from data_pipelines import DatasetError
   from gans_jax import errors, interrupts
 
+  # TensorFlow's C++ start-up notices (oneDNN, CPU features) say nothing a user acts on; an
+  # explicit setting wins.
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   argv = sys.argv[1:] if argv is None else argv
   what = "nothing new was saved" if argv[:1] == ["train"] else "nothing was written"
   try:

@@ -1,4 +1,5 @@
-"""Run outputs: TensorBoard scalars and ``metrics.jsonl``, written by process 0 only.
+"""Run outputs: TensorBoard (scalars, learning rates, sample grids, the config) and
+``metrics.jsonl``, written by process 0 only.
 
 TensorBoard event files are written with the ``tensorboard`` package's own writer, so training
 never imports TensorFlow from the library side.
@@ -44,11 +45,53 @@ class MetricWriter:
       if name not in ("step", "kind") and isinstance(value, (int, float))
     ]
     if scalars:
-      event = event_pb2.Event(
-        wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=scalars)
+      self._add(step, scalars)
+
+  def scalars(self, step: int, values: dict[str, float]) -> None:
+    """TensorBoard only (e.g. learning rates): ``values`` under their own tags."""
+    if self.active and values:
+      self._add(
+        step, [summary_pb2.Summary.Value(tag=k, simple_value=float(v)) for k, v in values.items()]
       )
-      self._events.add_event(event)
-      self._events.flush()
+
+  def image(self, step: int, tag: str, png: bytes) -> None:
+    """A PNG (a sample grid) to TensorBoard's images tab."""
+    if not self.active:
+      return
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as decoded:
+      width, height = decoded.size
+      channels = len(decoded.getbands())
+    picture = summary_pb2.Summary.Image(
+      height=height, width=width, colorspace=channels, encoded_image_string=png
+    )
+    self._add(step, [summary_pb2.Summary.Value(tag=tag, image=picture)])
+
+  def text(self, step: int, tag: str, markdown: str) -> None:
+    """Text (the run's config) to TensorBoard's text tab."""
+    if not self.active:
+      return
+    from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2, types_pb2
+
+    tensor = tensor_pb2.TensorProto(
+      dtype=types_pb2.DT_STRING,
+      string_val=[markdown.encode()],
+      tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[]),
+    )
+    metadata = summary_pb2.SummaryMetadata(
+      plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text")
+    )
+    self._add(step, [summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=tensor)])
+
+  def _add(self, step: int, values: list) -> None:
+    event = event_pb2.Event(
+      wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=values)
+    )
+    self._events.add_event(event)
+    self._events.flush()
 
   def restart_at(self, step: int) -> None:
     """Tells TensorBoard the run restarts at ``step``: it drops the events logged after it by
@@ -161,24 +204,34 @@ def finished_step(workdir: str | pathlib.Path) -> int | None:
 
 
 class Progress:
-  """One console line per report: step, metrics, images/s, ETA."""
+  """One console line per report: step, metrics, images/s, ETA.
+
+  Rates are measured from the step after the train step's compilation (``compiled``), so
+  neither the images/s nor the ETA counts compile time; until then they read "compiling".
+  """
 
   def __init__(self, num_steps: int, images_per_step: int, start_step: int):
     self.num_steps = num_steps
     self.images_per_step = images_per_step
-    self._last_step = start_step
-    self._last_time = time.perf_counter()
+    self._mark: tuple[int, float] | None = None  # (step, time) after the last compilation.
+
+  def compiled(self, step: int) -> None:
+    """The train step (re)compiled during step ``step``; rates count from here."""
+    self._mark = (step, time.perf_counter())
 
   def report(self, step: int, metrics: dict) -> str:
-    now = time.perf_counter()
-    steps_per_sec = (step - self._last_step) / max(now - self._last_time, 1e-9)
-    self._last_step, self._last_time = step, now
-    eta = (self.num_steps - step) / max(steps_per_sec, 1e-9)
     values = " ".join(f"{k} {float(v):.4f}" for k, v in sorted(metrics.items()))
-    return (
-      f"step {step}/{self.num_steps} | {values} | "
-      f"{steps_per_sec * self.images_per_step:.0f} img/s | ETA {_duration(eta)}"
-    )
+    speed = "compiling"
+    if self._mark is not None and step > self._mark[0]:
+      steps_per_sec = (step - self._mark[0]) / max(time.perf_counter() - self._mark[1], 1e-9)
+      eta = (self.num_steps - step) / max(steps_per_sec, 1e-9)
+      speed = f"{rate_text(steps_per_sec * self.images_per_step)} img/s | ETA {_duration(eta)}"
+    return f"step {step}/{self.num_steps} | {values} | {speed}"
+
+
+def rate_text(per_second: float) -> str:
+  """A rate with the digits that matter: 1142, 28.5, 0.81."""
+  return f"{per_second:.0f}" if per_second >= 100 else f"{per_second:.3g}"
 
 
 def _duration(seconds: float) -> str:

@@ -65,6 +65,30 @@ def test_sample_writes_pngs_and_an_index_to_a_folder(trained_run, tmp_path, caps
   assert "'.png' is neither" in capsys.readouterr().err and not png.exists()
 
 
+def test_tensorboard_gets_sample_grids_learning_rates_and_the_config(trained_run):
+  from tensorboard.backend.event_processing import event_file_loader
+
+  kinds = {}
+  for file in (trained_run / "tensorboard").iterdir():
+    for event in event_file_loader.LegacyEventFileLoader(str(file)).Load():
+      for value in event.summary.value:
+        kinds.setdefault(value.tag, value.WhichOneof("value"))
+  assert kinds["samples"] == "image" and kinds["lr/g"] == kinds["lr/d"] == "simple_value"
+  assert kinds["config"] == "tensor" and kinds["train/g_loss"] == "simple_value"
+
+
+def test_progress_counts_from_the_compiled_step_and_shows_fractional_rates():
+  from gans_jax import writers
+
+  progress = writers.Progress(num_steps=10, images_per_step=1, start_step=0)
+  assert progress.report(1, {"g_loss": 1.0}).endswith("| compiling")
+  progress.compiled(1)
+  assert progress.report(1, {}).endswith("| compiling")  # No step timed yet.
+  line = progress.report(2, {})
+  assert " img/s | ETA " in line
+  assert [writers.rate_text(r) for r in (0.8123, 28.53, 1142.4)] == ["0.812", "28.5", "1142"]
+
+
 def test_evaluate_appends_to_metrics(trained_run, capsys):
   assert main.main(["evaluate", "--workdir", str(trained_run)]) == 0
   result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

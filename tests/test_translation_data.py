@@ -188,6 +188,20 @@ def test_kth_held_out_pair_of_tfds_cycle_gan_is_the_kth_example():
         np.testing.assert_array_equal(got[k], expected)
 
 
+def test_a_paired_folder_without_test_split_is_judged_on_val_and_says_so(tmp_path):
+  from gans_jax.metrics import translation
+
+  _, a, b = _paired_folder(tmp_path)
+  (tmp_path / "test").rename(tmp_path / "val")
+  source = data_pipelines.build_source(f"paired:{tmp_path}", split="test")
+  assert source.split == "val"
+  assert data_pipelines.build_source("scenes", split="test").split == ""
+  images = pipeline.to_model_range(b, 16, 3).numpy()  # Upsampled: SSIM needs 11x11.
+  assert set(translation.paired_metrics(images, images, source.split)) == {
+    "l1_4_val", "ssim_4_val", "psnr_4_val", "detail_ratio_4_val", "rgb_4_val"
+  }  # fmt: skip
+
+
 def test_paired_folder_reads_a_and_b_from_their_own_files(tmp_path):
   name, a, b = _paired_folder(tmp_path)
   source = data_pipelines.build_source(name, split="test")

@@ -27,8 +27,9 @@ def translate_all(translate: Translator, inputs: np.ndarray, key, batch: int = 2
   return np.concatenate(chunks)
 
 
-def paired_metrics(outputs: np.ndarray, targets: np.ndarray) -> dict:
-  """Outputs vs. targets, [n, R, R, C] in [-1, 1].
+def paired_metrics(outputs: np.ndarray, targets: np.ndarray, split: str = "test") -> dict:
+  """Outputs vs. targets, [n, R, R, C] in [-1, 1]; keys end in the held-out split's name
+  (shown here for "test").
 
   Returns:
     {"l1_{n}_test" (mean |output - target| in [-1, 1] units), "ssim_{n}_test", "psnr_{n}_test"
@@ -41,16 +42,16 @@ def paired_metrics(outputs: np.ndarray, targets: np.ndarray) -> dict:
     image_similarity.laplacian_energy(targets).mean(), 1e-12
   )
   result = {
-    f"l1_{tag}_test": float(image_similarity.l1(outputs, targets).mean()),
-    f"ssim_{tag}_test": float(image_similarity.ssim(outputs, targets).mean()),
-    f"psnr_{tag}_test": float(image_similarity.psnr(outputs, targets).mean()),
-    f"detail_ratio_{tag}_test": float(detail),
+    f"l1_{tag}_{split}": float(image_similarity.l1(outputs, targets).mean()),
+    f"ssim_{tag}_{split}": float(image_similarity.ssim(outputs, targets).mean()),
+    f"psnr_{tag}_{split}": float(image_similarity.psnr(outputs, targets).mean()),
+    f"detail_ratio_{tag}_{split}": float(detail),
   }
   if outputs.shape[-1] == 3:
     report = image_similarity.rgb_distance_report(
       visualize.to_uint8(outputs), visualize.to_uint8(targets)
     )
-    result[f"rgb_{tag}_test"] = {k: _rounded(v) for k, v in report.items()}
+    result[f"rgb_{tag}_{split}"] = {k: _rounded(v) for k, v in report.items()}
   return result
 
 
@@ -58,12 +59,12 @@ def _rounded(value):
   return [round(v, 3) for v in value] if isinstance(value, list) else round(value, 3)
 
 
-def paired_evaluator(translate_fn, inputs: np.ndarray, targets: np.ndarray):
+def paired_evaluator(translate_fn, inputs: np.ndarray, targets: np.ndarray, split: str = "test"):
   """evaluate(state, key) -> ``paired_metrics`` of translate_fn(state, inputs, key)."""
 
   def evaluate(state, key) -> dict:
     outputs = translate_all(lambda x, k: translate_fn(state, x, k), inputs, key)
-    return paired_metrics(outputs, targets)
+    return paired_metrics(outputs, targets, split)
 
   return evaluate
 
