@@ -341,6 +341,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.eval.inception_weights = ""  # Converted FID Inception .npz; "" uses the env var.
   config.eval.reference_count = 50_000  # Real images behind the reference statistics (cap).
   config.eval.batch_size = 50  # Images per Inception call.
+  # Batches the offline feature network (metrics.selfsup) trains for, once per dataset.
+  config.eval.selfsup_steps = 400
   return config
 
 

@@ -30,7 +30,8 @@ def make_evaluator(config):
   if trainers.get_family(config.family).translates:
     return translation_evaluator(config)
   own = dataset_evaluator(config)
-  named = named_evaluator(config, config.eval.metrics) if config.eval.metrics else None
+  metrics = config.eval.metrics or ("" if own is not None else default_metrics(config))
+  named = named_evaluator(config, metrics) if metrics else None
   if own is None and named is None:
     return None
 
@@ -42,6 +43,19 @@ def make_evaluator(config):
     return result
 
   return evaluate
+
+
+def default_metrics(config, inception_weights: str | None = None) -> str:
+  """The metrics of an image dataset without an evaluator of its own (folders, TFDS): FID, KID
+  and precision/recall on the FID Inception when its weights are at hand, else the same on the
+  self-supervised network trained on the data (``metrics.selfsup``), which needs no download."""
+  if config.dataset in data_pipelines.POINT_DATASETS:
+    return ""
+  try:
+    inception.resolve_weights_path(inception_weights or config.eval.inception_weights or None)
+  except inception.WeightsError:
+    return "fd_selfsup,kid_selfsup,pr_selfsup"
+  return "fid,kid,pr"
 
 
 def named_evaluator(config, metrics: str, inception_weights: str | None = None):
@@ -199,6 +213,11 @@ def make_metric_suite(config, metrics: str, inception_weights: str | None = None
     if config.dataset != "digits":
       raise errors.ConfigError(f"The digits classifier judges digits only, not {config.dataset}.")
     detectors["digits"] = lambda: suite.digits_detector(config.data.resolution)
+  if any(spec.detector == "selfsup" for spec in specs):
+    from gans_jax.metrics import selfsup
+
+    steps = config.eval.get("selfsup_steps", selfsup.STEPS)  # Older runs' configs lack it.
+    detectors["selfsup"] = lambda: suite.selfsup_detector(references["train"], steps)
 
   def real_images(split):
     return lambda: data_pipelines.reference_images(
@@ -608,15 +627,16 @@ def evaluate(workdir, metrics: str | None = None, inception_weights: str | None 
       run's own evaluator (the dataset's, plus ``config.eval.metrics``).
     inception_weights: converted Inception weights, overriding the config and env var.
   """
-  config, state = load_run(workdir)
+  config = run_config(workdir)
   if metrics:
-    evaluator = named_evaluator(config, metrics, inception_weights)
+    evaluator = named_evaluator(config, metrics, inception_weights)  # Names checked first.
   else:
     evaluator = make_evaluator(config)
   if evaluator is None:
     raise errors.UsageError(
       f"No built-in evaluator for dataset {config.dataset!r}; name metrics, e.g. --metrics fid10k."
     )
+  config, state = load_run(workdir, config)
   result = evaluator(state, loop.root_keys(config.seed)[2])
   writer = writers.MetricWriter(workdir)
   writer.write(int(state.step), "eval", result)

@@ -156,7 +156,8 @@ def test_a_folder_run_samples_classes_by_name_in_rows_of_the_grid(tmp_path):
 
   dataset = _class_folder(tmp_path / "shapes")
   workdir = tmp_path / "run"
-  overrides = [f"--config.{item}" for item in TINY_DCGAN] + ["--config.num_grid_samples=12"]
+  overrides = [f"--config.{item}" for item in TINY_DCGAN]
+  overrides += ["--config.num_grid_samples=12", "--config.eval.selfsup_steps=10"]
   args = [
     "train",
     "--config",

@@ -31,7 +31,7 @@ import numpy as np
 from gans_jax import errors, metrics, writers
 from gans_jax.metrics import evaluators, feature_scores, frechet
 
-NAME_PATTERN = re.compile(r"^(fid|fd|is|kid|pr)(?:(\d+)(k?))?(?:_(inception|digits))?$")
+NAME_PATTERN = re.compile(r"^(fid|fd|is|kid|pr)(?:(\d+)(k?))?(?:_(inception|digits|selfsup))?$")
 # What each part of a metric name means (``gans-jax list metrics``).
 KINDS = {
   "fid / fd": "Frechet distance of feature statistics (Heusel et al. 2017); fid on Inception",
@@ -42,6 +42,8 @@ KINDS = {
 DETECTORS = {
   "inception": "the FID InceptionV3 (default; needs pytorch-fid's weights, converted)",
   "digits": "the project's digits classifier (offline, trained once and cached)",
+  "selfsup": "a rotation-prediction CNN trained once on the run's own training images (offline, "
+  "cached; any image data; not comparable with FID or across datasets)",
 }
 KID_SUBSETS = 100  # torch-fidelity's defaults (Binkowski et al. use 100 subsets of 1,000).
 KID_SUBSET_SIZE = 1000
@@ -71,10 +73,14 @@ def parse_metrics(text: str, default_count: int = 1000) -> list[MetricSpec]:
     if not match or match.group(2) == "0":
       raise errors.ConfigError(
         f"Unknown metric {name!r}: expected KIND COUNT[_DETECTOR], KIND one of fid, fd, is, kid, "
-        "pr; COUNT like 500 or 10k; DETECTOR inception (default) or digits, e.g. fid10k, "
-        "kid1k_digits."
+        "pr; COUNT like 500 or 10k; DETECTOR inception (default), digits or selfsup, e.g. "
+        "fid10k, kid1k_digits, fd1k_selfsup."
       )
     kind, number, thousands, detector = match.groups()
+    if kind == "is" and detector == "selfsup":
+      raise errors.ConfigError(
+        f"{name}: the Inception Score needs class logits; selfsup predicts rotations."
+      )
     count = int(number) * (1000 if thousands else 1) if number else default_count
     specs.append(MetricSpec("fd" if kind == "fid" else kind, count, detector or "inception"))
   return specs
@@ -129,6 +135,18 @@ def digits_detector(resolution: int) -> Detector:
 
   cache_name = digits_classifier.cache_path(train_images, train_labels).stem
   return Detector("digits", f"{cache_name}:r{resolution}", embed, "test")
+
+
+def selfsup_detector(train_images: Callable[[], np.ndarray], steps: int) -> Detector:
+  """The self-supervised network of ``metrics.selfsup``, trained for ``steps`` batches on
+  ``train_images()`` (uint8 [N, H, W, C], the run's training split at its resolution) unless
+  cached."""
+  from gans_jax.metrics import selfsup
+
+  images = selfsup.training_subset(train_images())
+  params = selfsup.load_or_train(images, steps)
+  digest = selfsup.cache_path(images, steps).stem
+  return Detector("selfsup", digest, lambda x: selfsup.embed(params, x), "train")
 
 
 def cache_root() -> pathlib.Path:
