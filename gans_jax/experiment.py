@@ -397,7 +397,12 @@ def load_run(workdir, config=None) -> tuple[ml_collections.ConfigDict, object]:
   try:
     if checkpointer.latest_step() is None:
       raise checkpointing.CheckpointError(f"No checkpoint under {checkpointer.directory}.")
-    structure = jax.eval_shape(lambda: loop.initial_state(config, sample_shape(config)))
+    # On this process's first device, whatever mesh or process count saved it.
+    device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    structure = jax.tree.map(
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
+      jax.eval_shape(lambda: loop.initial_state(config, sample_shape(config))),
+    )
     state = checkpointer.restore(structure)
   finally:
     checkpointer.close()
