@@ -25,24 +25,10 @@ Variant arguments: dataset, resolution (a multiple of 4 from 32), steps, batch, 
 (ngf = ndf), blocks (residual blocks).
 """
 
-import data_pipelines
 from gans_jax import config_utils
 
 # name -> (source, steps per epoch = the larger domain's training images, as the reference).
 PAPER_DATASETS = {"horse2zebra": ("tfds:cycle_gan/horse2zebra", 1334)}
-
-
-def _epoch(dataset: str) -> int:
-  """Steps per epoch of a paper dataset or an ``unpaired:`` folder (counted, not decoded)."""
-  for name, (source, epoch) in PAPER_DATASETS.items():
-    if dataset in (name, source):
-      return epoch
-  counted = data_pipelines.training_epoch(dataset)
-  if counted is None:
-    raise config_utils.ConfigError(
-      f"cyclegan: cannot count the training images of {dataset!r}; set steps=."
-    )
-  return counted
 
 
 def get_config(arg=None):
@@ -56,7 +42,9 @@ def get_config(arg=None):
       f"cyclegan: resolution={resolution} must be a multiple of 4 from 32 (the generator "
       "downsamples twice; the 70x70 PatchGAN needs 32)."
     )
-  steps = arg.steps or (2500 if embedded else 200 * _epoch(arg.dataset))  # 200 epochs, batch 1.
+  steps = arg.steps or (
+    2500 if embedded else 200 * config_utils.epoch_steps("cyclegan", arg.dataset, PAPER_DATASETS)
+  )  # 200 epochs, batch 1.
   source = PAPER_DATASETS.get(arg.dataset, (arg.dataset,))[0]
   config = config_utils.translation_config("cyclegan", source, steps, arg.batch, resolution)
   width = arg.width or (24 if embedded else 64)

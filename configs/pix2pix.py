@@ -29,23 +29,9 @@ training map's pixels replaced by random colours), noise_images (the fraction of
 that get noise).
 """
 
-import data_pipelines
 from gans_jax import config_utils
 
 PAPER_DATASETS = {"facades": ("paired:data/facades", 400)}  # name -> (source, training images)
-
-
-def _epoch(dataset: str) -> int:
-  """Training images of a paper dataset or a ``paired:`` folder (counted, not decoded)."""
-  for name, (source, epoch) in PAPER_DATASETS.items():
-    if dataset in (name, source):
-      return epoch
-  counted = data_pipelines.training_epoch(dataset)
-  if counted is None:
-    raise config_utils.ConfigError(
-      f"pix2pix: cannot count the training images of {dataset!r}; set steps=."
-    )
-  return counted
 
 
 def get_config(arg=None):
@@ -61,7 +47,9 @@ def get_config(arg=None):
       f"pix2pix: resolution={resolution} must be a power of 2 from 32 (the U-Net halves it down "
       "to 1x1 and the 70x70 PatchGAN needs 32)."
     )
-  steps = arg.steps or (3000 if embedded else 200 * _epoch(arg.dataset))  # 200 epochs, batch 1.
+  steps = arg.steps or (
+    3000 if embedded else 200 * config_utils.epoch_steps("pix2pix", arg.dataset, PAPER_DATASETS)
+  )  # 200 epochs, batch 1.
   source = PAPER_DATASETS.get(arg.dataset, (arg.dataset,))[0]
   config = config_utils.translation_config("pix2pix", source, steps, arg.batch, resolution)
   width = arg.width or (32 if embedded else 64)

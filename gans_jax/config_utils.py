@@ -400,6 +400,25 @@ def set_classes(config: ml_collections.ConfigDict, classes: int) -> None:
   config.data.class_names = names or ()
 
 
+def epoch_steps(family: str, dataset: str, paper_datasets: dict[str, tuple[str, int]]) -> int:
+  """Steps of one epoch at batch 1: a paper dataset's size (``paper_datasets``: name -> (source,
+  size), matched by name or source), else a ``paired:`` / ``unpaired:`` folder's training images,
+  counted from file names (``data_pipelines.training_epoch``).
+
+  Raises:
+    ConfigError: for data whose size is known neither way (set steps=).
+  """
+  import data_pipelines
+
+  for name, (source, size) in paper_datasets.items():
+    if dataset in (name, source):
+      return size
+  counted = data_pipelines.training_epoch(dataset)
+  if counted is None:
+    raise ConfigError(f"{family}: cannot count the training images of {dataset!r}; set steps=.")
+  return counted
+
+
 def translation_config(family: str, dataset: str, steps: int, batch: int, resolution: int):
   """``base_config()`` with the fields of the image-to-image families (pix2pix, CycleGAN).
 
