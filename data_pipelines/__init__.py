@@ -4,6 +4,7 @@ The only package that imports TensorFlow. ``build`` is the entry point the train
 ``embedded`` is numpy-only and cheap to import.
 """
 
+from data_pipelines.held_out import reference_pairs
 from data_pipelines.sources import (
   DATASETS,
   POINT_DATASETS,
@@ -30,13 +31,6 @@ def pair_batches(*args, **kwargs):
   from data_pipelines import pipeline
 
   return pipeline.pair_batches(*args, **kwargs)
-
-
-def reference_pairs(*args, **kwargs):
-  """See ``data_pipelines.pipeline.reference_pairs`` (imported lazily: it loads TensorFlow)."""
-  from data_pipelines import pipeline
-
-  return pipeline.reference_pairs(*args, **kwargs)
 
 
 def reference_images(*args, **kwargs):

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from data_pipelines import order
+from data_pipelines.held_out import as_rgb
 from data_pipelines.sources import DatasetError, PairSource, Source
 
 INPUT_NOISE_SEED = 20170000  # Fixes which pixels of which inputs are noise: part of the data.
@@ -269,7 +270,7 @@ def pair_batches(
   pixel_fraction, image_fraction = input_noise
 
   def load_pair(index_a, index_b):
-    image_a, image_b = (_as_rgb(image) for image in source.get(int(index_a), int(index_b)))
+    image_a, image_b = (as_rgb(image) for image in source.get(int(index_a), int(index_b)))
     if pixel_fraction:
       image_a = replace_with_noise(image_a[None], [index_a], pixel_fraction, image_fraction)[0]
     return image_a, image_b
@@ -293,32 +294,3 @@ def pair_batches(
     .with_options(options)
   )
   return _translate_errors(dataset.prefetch(2).as_numpy_iterator())
-
-
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-  image = image[..., None] if image.ndim == 2 else image
-  return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image.astype(np.uint8)
-
-
-def reference_pairs(
-  source: PairSource, *, count: int, resolution: int, channels: tuple[int, int] = (3, 3)
-) -> tuple[np.ndarray, np.ndarray]:
-  """The first ``count`` A and B images of a split, resized to ``resolution``: float32
-  [n, R, R, C] in [-1, 1] each (for evaluation: no cropping, flipping or noise)."""
-  arrays = []
-  for domain, size in enumerate((source.num_a, source.num_b)):
-    # The k-th pair is file k's A and B; index 0 stands in for the other domain of an unpaired
-    # source, whose sizes may differ.
-    def pick(i, domain=domain):
-      return (i, i) if source.paired else ((i, 0) if domain == 0 else (0, i))
-
-    images = [_as_rgb(source.get(*pick(i))[domain]) for i in range(min(count, size))]
-    arrays.append(
-      np.concatenate(
-        [
-          to_model_range(tf.constant(im[None]), resolution, channels[domain]).numpy()
-          for im in images
-        ]
-      )
-    )
-  return arrays[0], arrays[1]

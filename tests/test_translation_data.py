@@ -1,12 +1,15 @@
 """Two-domain data: the embedded scenes, pix2pix / CycleGAN folder layouts, TFDS cycle_gan,
 seed 000's input noise, and the pair pipeline."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
 
 import data_pipelines
-from data_pipelines import pipeline, scenes
+from data_pipelines import held_out, pipeline, scenes
 
 
 def test_scenes_are_deterministic_and_maps_use_the_palette():
@@ -173,6 +176,33 @@ def test_kth_held_out_pair_is_the_kth_files_a_and_b(tmp_path, make):
     assert len(got) == min(4, len(expected))
     for k, image in enumerate(got):
       np.testing.assert_array_equal(image, pipeline.to_model_range(expected[k][None], size, 3)[0])
+
+
+def test_held_out_conversion_is_the_pipelines_bit_for_bit():
+  every_value = np.arange(256, dtype=np.uint8).reshape(16, 16, 1)
+  rgb = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+  # Native size (numpy: grey to RGB, grey, RGB), then resized and luma (TensorFlow).
+  for image, size, channels in (
+    (every_value, 16, 3), (every_value, 16, 1), (rgb, 16, 3), (rgb, 8, 3), (rgb, 16, 1),
+  ):  # fmt: skip
+    got = held_out.to_model_range(image, size, channels)
+    expected = pipeline.to_model_range(image[None], size, channels).numpy()[0]
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+  with pytest.raises(data_pipelines.DatasetError, match="2-channel"):
+    held_out.to_model_range(rgb[..., :2], 16, 3)
+
+
+def test_held_out_pairs_at_their_own_size_need_no_tensorflow(tmp_path):
+  name, _, _ = _paired_folder(tmp_path)
+  program = (
+    "import sys, data_pipelines\n"
+    f"source = data_pipelines.build_source({name!r}, split='test')\n"
+    "inputs, targets = data_pipelines.reference_pairs(source, count=4, resolution=8)\n"
+    "assert inputs.shape == targets.shape == (4, 8, 8, 3), inputs.shape\n"
+    "assert 'tensorflow' not in sys.modules\n"
+  )
+  subprocess.run([sys.executable, "-c", program], check=True)
 
 
 def test_kth_held_out_pair_of_tfds_cycle_gan_is_the_kth_example():
