@@ -1,19 +1,19 @@
-r"""The seed's "Artistic GAN" (UNSUPERVISED ARTISTIC IMAGE GENERATION): a DCGAN whose discriminator
-is held back against mode collapse by two changes, both on by default here:
+r"""Bhavsar 2018's "Artistic GAN" ("Unsupervised Artistic Image Generation using GANs"): a DCGAN
+whose discriminator is held back against mode collapse by two changes, both on by default here:
 
   * every D parameter is clipped to [-0.01, 0.01] after each D update (as WGAN's critic,
     Arjovsky et al. 2017, but with the DCGAN loss);
   * Gaussian noise is added to D's inputs, real and generated (instance noise, Sønderby et al.
     2017).
 
-The rest is DCGAN (Radford et al. 2016) as the seed used it for 128x128 landscapes: 5x5 kernels
+The rest is DCGAN (Radford et al. 2016) as Bhavsar 2018 used it for 128x128 landscapes: 5x5 kernels
 with stride 2, a dense projection in G and a dense logit in D, Adam(2e-4, beta1 0.5), batch 64,
 k D updates per G update.
 
   gans-jax train --config configs/artistic.py                       # embedded digits, 32x32
   gans-jax train --config configs/artistic.py:dataset=folder:/data/landscapes,resolution=128,\
 channels=3,width=64 --config.num_steps=20000
-  # The seed's comparison: the same data and budget with and without clipping + noise.
+  # Bhavsar 2018's comparison: the same data and budget with and without clipping + noise.
   gans-jax artistic-comparison --workdir runs/artistic --config configs/artistic.py
 
 Variant arguments: dataset, resolution, channels, width (ngf = ndf), steps, batch, k (D updates

@@ -20,7 +20,7 @@ Two additions for the small embedded dataset (1,437 training digits), both switc
   gans-jax describe --config configs/dcgan.py:resolution=64,channels=3,width=64
 
 Variant arguments: dataset, resolution (32 / 64 / 128), channels (1 / 3), kernel (4, the
-PyTorch reference layout, or 5, the seed's landscape variant), width (ngf = ndf), steps, batch.
+PyTorch reference layout, or 5, Bhavsar 2018's landscape variant), width (ngf = ndf), steps, batch.
 """
 
 from gans_jax import config_utils

@@ -18,7 +18,7 @@ Datasets:
 
   gans-jax train --config configs/pix2pix.py
   gans-jax train --config configs/pix2pix.py:l1_only=true           # the L1-only baseline
-  gans-jax train --config configs/pix2pix.py:noise=0.25             # seed 000's noisy maps
+  gans-jax train --config configs/pix2pix.py:noise=0.25             # Tucker 2022's noisy maps
   gans-jax describe --config configs/pix2pix.py:dataset=facades     # G 54,413,955; D 2,768,705
   gans-jax train --config configs/pix2pix.py:dataset=facades
   gans-jax train --config configs/pix2pix.py:dataset=paired:/data/edges,resolution=64,steps=3000
@@ -66,7 +66,7 @@ def get_config(arg=None):
   config.loss.name = "non_saturating"  # The reference's "vanilla" GANLoss (BCE with logits).
   config.loss.l1_weight = 100.0  # lambda of Eq. 4.
   config.loss.adversarial_weight = 0.0 if arg.l1_only else 1.0  # 0: the L1-only baseline.
-  # Seed 000's experiment: corrupt the training maps (never the held-out ones).
+  # Tucker 2022's experiment: corrupt the training maps (never the held-out ones).
   config.data.input_noise_fraction = arg.noise  # Pixels of a map replaced by random colours.
   config.data.input_noise_images = arg.noise_images  # Maps that get noise.
   config.checkpoint_every_steps = 1000

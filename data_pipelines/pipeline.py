@@ -199,7 +199,7 @@ def reference_images(
 def replace_with_noise(
   images: np.ndarray, indices: np.ndarray, pixel_fraction: float, image_fraction: float = 1.0
 ) -> np.ndarray:
-  """Seed 000's corrupted semantic maps: in a fixed ``image_fraction`` of the examples, a fixed
+  """Tucker 2022's corrupted semantic maps: in a fixed ``image_fraction`` of the examples, a fixed
   ``pixel_fraction`` of the pixels replaced by uniform random colours.
 
   Which examples, which pixels and which colours are pure functions of each example's index, so

@@ -1,6 +1,6 @@
 """Procedural landscapes: semantic maps and their painted renderings, for image-to-image models.
 
-Offline stand-ins for pix2pix's label -> photo datasets and for seed 000's semantic maps ->
+Offline stand-ins for pix2pix's label -> photo datasets and for Tucker 2022's semantic maps ->
 paintings experiment. Every scene is a pure function of (its index, the resolution): a layout of
 five classes (sky, mountain, water, ground, tree) drawn as flat colours in the semantic map, and
 the same layout rendered with textures in two styles, "summer" (the paired targets) and "winter"

@@ -350,7 +350,7 @@ def _batches_from(config, source):
 
 def _pair_batches_from(config, source):
   """(start_step, stage) -> this process's batches of a two-domain source, at the load size,
-  with seed 000's input noise when the config asks for it (image-to-image families train in one
+  with Tucker 2022's input noise when the config asks for it (image-to-image families train in one
   stage)."""
   noise = (config.data.get("input_noise_fraction", 0.0), config.data.get("input_noise_images", 1.0))
   return lambda start_step, stage: data_pipelines.pair_batches(
@@ -668,7 +668,7 @@ def train_variants(config, workdir, variants: dict, common: list, log=print) -> 
 
 
 def noise_experiment(config, workdir, *, noise: float, noise_images: float = 1.0, log=print):
-  """Seed 000's experiment: pix2pix trained twice on the same paired data, on clean inputs and
+  """Tucker 2022's experiment: pix2pix trained twice on the same paired data, on clean inputs and
   with ``noise`` of the pixels of a fraction ``noise_images`` of the training inputs replaced by
   random colours, then both applied to the same clean held-out inputs.
 
@@ -699,7 +699,7 @@ def noise_experiment(config, workdir, *, noise: float, noise_images: float = 1.0
 
 
 def format_noise_table(rows: list[dict]) -> str:
-  """The noise experiment's rows as seed 000's table: per run, the mean and variance per RGB
+  """The noise experiment's rows as Tucker 2022's table: per run, the mean and variance per RGB
   channel (0..255) of the targets, the generated images and |target - generated|, the mean norm
   of the per-pixel RGB difference, then L1 / SSIM / PSNR / detail ratio."""
   lines = [f"{'':28}{'R':>10}{'G':>10}{'B':>10}"]

@@ -403,10 +403,11 @@ GRID_MOST_PER_CLASS = 16  # Columns of a conditional model's grid, unless it has
 
 
 def latent_grid(config, sample_shape: Sequence[int]) -> Callable[[GANState], np.ndarray]:
-  """state -> samples of G on fixed latents (from the seed's grid key): ``num_grid_samples``
-  images [N, H, W, C]; for a conditional model a grid [K, M, H, W, C] whose row r holds M
-  samples of class r (M = ``num_grid_samples`` / K, at least K and at most 16 unless K is
-  larger); or 1,000 2-D points (a scatter plot of many says more than a grid's worth)."""
+  """state -> samples of G on fixed latents (drawn from ``config.seed``'s grid key):
+  ``num_grid_samples`` images [N, H, W, C]; for a conditional model a grid [K, M, H, W, C]
+  whose row r holds M samples of class r (M = ``num_grid_samples`` / K, at least K and at most
+  16 unless K is larger); or 1,000 2-D points (a scatter plot of many says more than a grid's
+  worth)."""
   num_grid = 1000 if len(sample_shape) == 1 else config.num_grid_samples
   classes = config.model.num_classes if len(sample_shape) > 1 else 0
   per_class = 0

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
   sample.add_argument("--backward", action="store_true", help="CycleGAN: translate B -> A")
   noise = commands.add_parser(
     "noise-experiment",
-    help="seed 000: pix2pix on clean and on noisy semantic maps; RGB table on held-out maps",
+    help="Tucker 2022: pix2pix on clean and on noisy semantic maps; RGB table on held-out maps",
   )
   noise.add_argument("--config", default=_PIX2PIX, help="FILE[:ARG] or NAME[:ARG]")
   noise.add_argument("--workdir", required=True, help="one sub-directory per run")

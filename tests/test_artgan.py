@@ -125,7 +125,7 @@ def test_artgan_trains_on_a_folder_of_class_subfolders(tmp_path, capsys):
 
 
 def test_artistic_comparison_prints_both_rows(tmp_path, capsys):
-  """The seed's comparison on a tiny budget: both variants train on the same data and steps, and
+  """Bhavsar 2018's comparison on a tiny budget: both variants train on the same data and steps, and
   the table has a row per variant plus the real data's, with the diversity measures."""
   import json
 

@@ -1,5 +1,5 @@
 """Two-domain data: the embedded scenes, pix2pix / CycleGAN folder layouts, TFDS cycle_gan,
-seed 000's input noise, and the pair pipeline."""
+Tucker 2022's input noise, and the pair pipeline."""
 
 import subprocess
 import sys

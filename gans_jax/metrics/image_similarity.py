@@ -2,7 +2,7 @@
 
 For paired models (pix2pix-style): compare a generated image with its target. SSIM, PSNR and L1
 take batches [B, H, W, C] of the same shape and return one value per image [B];
-``rgb_distance_report`` summarises a whole set as seed 000 reports it.
+``rgb_distance_report`` summarises a whole set as Tucker 2022 reports it.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def laplacian_energy(images: np.ndarray) -> np.ndarray:
 
 
 def rgb_distance_report(generated: np.ndarray, targets: np.ndarray) -> dict:
-  """Seed 000's per-pixel colour report for paired models, each pixel's RGB a 3-vector.
+  """Tucker 2022's per-pixel colour report for paired models, each pixel's RGB a 3-vector.
 
   Args:
     generated, targets: [B, H, W, 3] in one scale (e.g. uint8 or [-1, 1]).

@@ -1,7 +1,7 @@
 """Evaluators of image-to-image models on held-out data (pix2pix, CycleGAN).
 
 A translator is ``translate(inputs [n, R, R, C], key) -> outputs`` in [-1, 1]. Paired data is
-judged against its targets (L1, SSIM, PSNR, detail, and seed 000's RGB table); unpaired data by
+judged against its targets (L1, SSIM, PSNR, detail, and Tucker 2022's RGB table); unpaired data by
 cycle reconstruction, the quantity CycleGAN's cycle loss drives down.
 """
 
@@ -34,7 +34,7 @@ def paired_metrics(outputs: np.ndarray, targets: np.ndarray, split: str = "test"
   Returns:
     {"l1_{n}_test" (mean |output - target| in [-1, 1] units), "ssim_{n}_test", "psnr_{n}_test"
     (dB, range 2), "detail_ratio_{n}_test" (the outputs' mean Laplacian energy over the
-    targets': 1 is as sharp as the data, blurry outputs score well below), and seed 000's RGB
+    targets': 1 is as sharp as the data, blurry outputs score well below), and Tucker 2022's RGB
     table as "rgb_{n}_test" (``image_similarity.rgb_distance_report`` on uint8 pixels)}.
   """
   tag = evaluators.count_tag(len(outputs))

@@ -9,7 +9,7 @@
 - WGAN (Arjovsky et al. 2017): Wasserstein loss with every D weight clipped to
   +-``config.d_weight_clip`` after each D update, n_critic = ``config.d_steps``;
 - WGAN-GP (Gulrajani et al. 2017): a gradient penalty of weight ``config.loss.gradient_penalty``;
-- the seed's "Artistic GAN": DCGAN with weight clipping and noise on D's inputs
+- Bhavsar 2018's "Artistic GAN": DCGAN with weight clipping and noise on D's inputs
   (``config.d_input_noise``).
 
 One generator update per step, preceded by k discriminator updates on k fresh real minibatches
@@ -75,7 +75,7 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
 def d_input_transform(config):
   """images, key -> images: what D's inputs go through in training, in both D's and G's updates:
   the config's DiffAugment policy, then Gaussian instance noise of std ``config.d_input_noise``
-  (Sønderby et al. 2017; the "Artistic GAN" seed's noise on D's input). Identity by default."""
+  (Sønderby et al. 2017; Bhavsar 2018's "Artistic GAN" noise on D's input). Identity by default."""
   policy = augment.parse_policy(config.augment.policy)
   noise = config.d_input_noise
 
