@@ -1,4 +1,6 @@
-"""Data sources: random-access collections of examples, named by a string (DESIGN section 5).
+"""Data sources: random-access collections of examples, named by a string.
+
+See docs/design.md section 5.
 
 Every source can fetch example ``i`` directly, so the pipeline can read exactly the examples the
 data order (``order.py``) asks for. Image sources yield uint8 [H, W, C] arrays of their native

@@ -1,4 +1,4 @@
-"""The one training loop, for every family (DESIGN sections 2, 3 and 7).
+"""The one training loop, for every family (docs/design.md sections 2, 3 and 7).
 
 It owns the run directory: ``config.json``, orbax checkpoints, TensorBoard events,
 ``metrics.jsonl``, sample grids and the loss-curve PNG. Running it again on the same directory

@@ -1,4 +1,4 @@
-"""One sharded code path from 1 CPU to many devices and many hosts (DESIGN section 4).
+"""One sharded code path from 1 CPU to many devices and many hosts (docs/design.md section 4).
 
 Every train step is ``jax.jit`` over a ``Mesh`` with axes ``("data", "fsdp")``:
 

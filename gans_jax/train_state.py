@@ -56,7 +56,7 @@ def model_state(apply_fn, variables: dict, optim_section) -> ModelState:
 
 
 class GANState(flax.struct.PyTreeNode):
-  """State of a GAN run (DESIGN section 2).
+  """State of a GAN run (docs/design.md section 2).
 
   Attributes:
     step: int32 [], generator updates done.

@@ -39,3 +39,17 @@ def test_every_module_is_listed_once_with_a_description():
 def test_every_listed_file_exists():
   gone = sorted(path for path in _listed_paths() if not (ROOT / path).exists())
   assert not gone, f"README 'Code structure' lists missing files: {gone}"
+
+
+def test_every_design_citation_names_a_section_of_the_design_document():
+  """Code cites "docs/design.md section N" (or "sections N, M and K"); each N must exist."""
+  design = (ROOT / "docs" / "design.md").read_text()
+  sections = set(re.findall(r"^## (\d+)\. ", design, flags=re.MULTILINE))
+  cited = set()
+  for tree in ("gans_jax", "data_pipelines", "tests"):
+    for path in (ROOT / tree).rglob("*.py"):
+      text = re.sub(r"\s+", " ", path.read_text())
+      for numbers in re.findall(r"docs/design\.md sections? ([\d, and]+)", text):
+        cited |= {(str(path.relative_to(ROOT)), n) for n in re.findall(r"\d+", numbers)}
+  assert cited, "no citations found"
+  assert not sorted(c for c in cited if c[1] not in sections)

@@ -1,4 +1,5 @@
-"""DESIGN section 3: same seed -> same bits; interrupted + resumed -> same bits as uninterrupted."""
+"""Same seed -> same bits; interrupted + resumed -> same bits as uninterrupted (docs/design.md
+section 3)."""
 
 import os
 import signal

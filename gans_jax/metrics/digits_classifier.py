@@ -2,7 +2,7 @@
 
 It judges samples of models trained on ``digits`` when no Inception weights are at hand: the
 fraction of samples it classifies with confidence >= 0.9, their class histogram, and a Fréchet
-distance on its 128-d penultimate features (DESIGN section 6). Samples of any resolution are
+distance on its 128-d penultimate features (docs/design.md section 6). Samples of any resolution are
 reduced to 8x8 grey by block averaging; the classifier is also trained on real digits that went
 up to 16/32/64 pixels (bilinear, as the data pipeline does) and back, so that round trip is not
 mistaken for a defect, and with random stroke contrast (ink intensity scaled by U(0.6, 1)), so
