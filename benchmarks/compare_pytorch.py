@@ -39,7 +39,7 @@ def _jax_step(case: str):
   import jax
   import jax.numpy as jnp
 
-  from gans_jax import compile_options, config_utils, experiment, loop, trainers
+  from gans_jax import compile_options, config_utils, loop, run_data, trainers
 
   if case.startswith("dcgan"):
     resolution, batch = (64, 64) if case == "dcgan64" else (32, 128)
@@ -50,7 +50,7 @@ def _jax_step(case: str):
   config = config_utils.load_config(spec)
   config_utils.apply_overrides(config, overrides)
   family = trainers.get_family(config.family)
-  shape = experiment.sample_shape(config)
+  shape = run_data.sample_shape(config)
   key = jax.random.PRNGKey(1)
   if family.translates:
     load = config.data.load_size

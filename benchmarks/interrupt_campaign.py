@@ -86,9 +86,9 @@ def run_to_completion(args: list[str], env: dict) -> tuple[int, float]:
 
 
 def leaves(workdir: pathlib.Path) -> list[np.ndarray]:
-  from gans_jax import experiment
+  from gans_jax import runs
 
-  _, state = experiment.load_run(workdir)
+  _, state = runs.load_run(workdir)
   return [np.asarray(x) for x in jax.tree.leaves(state)]
 
 

@@ -60,9 +60,9 @@ def digest(array) -> str:
 def fingerprint(workdir: pathlib.Path, scratch: pathlib.Path) -> dict:
   from PIL import Image
 
-  from gans_jax import experiment
+  from gans_jax import runs
 
-  _, state = experiment.load_run(workdir)
+  _, state = runs.load_run(workdir)
   leaves = jax.tree_util.tree_flatten_with_path(state)[0]
   result = {"state": {jax.tree_util.keystr(path): digest(x) for path, x in leaves}}
   grids = sorted(workdir.glob("samples_*.png"))

@@ -16,7 +16,7 @@ import json
 import pathlib
 import tempfile
 
-from gans_jax import config_utils, experiment
+from gans_jax import config_utils, experiment, runs
 
 METRICS = "fd1k_digits,fd1k_selfsup,kid1k_selfsup,pr1k_selfsup"
 
@@ -34,7 +34,7 @@ def main(argv=None) -> None:
       config = config_utils.load_config("dcgan")
       config_utils.apply_overrides(config, [f"num_steps={step}", f"checkpoint_every_steps={step}"])
       experiment.train_and_evaluate(config, workdir, log=lambda _: None)
-      scores = experiment.evaluate(workdir, METRICS)
+      scores = runs.evaluate(workdir, METRICS)
       rows.append({"step": step, **scores})
       print(json.dumps(rows[-1]), flush=True)
   order = lambda key: sorted(range(len(rows)), key=lambda i: rows[i][key])

@@ -17,14 +17,14 @@ import time
 import jax
 import jax.numpy as jnp
 
-from gans_jax import compile_options, config_utils, experiment, loop, parallel, trainers
+from gans_jax import compile_options, config_utils, loop, parallel, run_data, trainers
 
 
 def measure(config, *, steps: int = 10, repeats: int = 5) -> dict:
   """Compiles and times ``config``'s train step; returns images/s, compile time and more."""
   family = trainers.get_family(config.family)
   mesh = parallel.make_mesh()
-  shape = experiment.sample_shape(config)
+  shape = run_data.sample_shape(config)
   examples = config.batch_size * config.d_steps
   batch = parallel.to_global(
     {

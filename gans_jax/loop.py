@@ -26,10 +26,12 @@ from gans_jax import (
   compile_options,
   config_utils,
   errors,
+  grids,
   interrupts,
   optimizers,
   parallel,
   run_directory,
+  run_keys,
   trainers,
   visualize,
   writers,
@@ -51,18 +53,9 @@ class RunResult:
   train_metrics: dict
 
 
-def root_keys(seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
-  """(init key, sample-grid noise key, evaluation noise key) from the seed.
-
-  init_state derives the training key from the init key; no key serves two purposes.
-  """
-  init_key, grid_key, eval_key = jax.random.split(jax.random.PRNGKey(seed), 3)
-  return init_key, grid_key, eval_key
-
-
 def initial_state(config, sample_shape: Sequence[int]) -> GANState:
   family = trainers.get_family(config.family)
-  return family.init_state(config, root_keys(config.seed)[0], tuple(sample_shape))
+  return family.init_state(config, run_keys.root_keys(config.seed).init, tuple(sample_shape))
 
 
 def check_or_write_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
@@ -129,7 +122,7 @@ def train(
       ``config.eval.every_steps`` steps (the same noise key each time, so evaluations along a run
       compare the same latents); None for none.
     render_grid: state -> what the periodic sample PNGs show (images [N, H, W, C] or points
-      [N, 2]); default ``latent_grid(config, sample_shape)``.
+      [N, 2]); default ``grids.latent_grid(config, sample_shape)``.
     plot_centers: mode centers drawn in 2-D sample plots.
     stop_after: stop (after checkpointing) once this step is reached, as if interrupted.
     log: where progress lines go (only process 0 logs).
@@ -285,7 +278,7 @@ class _Run:
     writers.truncate_metrics(workdir, start_step, drop_final=start_step >= config.num_steps)
     if start_step:
       log(f"Resuming {workdir} from step {start_step}.")
-    render_grid = render_grid or latent_grid(config, self.sample_shape)
+    render_grid = render_grid or grids.latent_grid(config, self.sample_shape)
     writer = writers.MetricWriter(workdir)
     writer.restart_at(start_step)
     writer.text(start_step, "config", _config_markdown(config))
@@ -347,7 +340,7 @@ class _Run:
       visualize.save_samples(grid_path, render_grid(host_state), centers)
       writer.image(step, "samples", grid_path.read_bytes())
     if jax.process_index() == 0 and evaluate_now:
-      periodic = evaluate(host_state, root_keys(config.seed)[2])
+      periodic = evaluate(host_state, run_keys.root_keys(config.seed).eval)
       writer.write(step, "eval", periodic)
       self.log(f"step {step} eval: " + _format_metrics(periodic))
 
@@ -373,7 +366,7 @@ class _Run:
         self.workdir / "loss_curves.png", writers.read_metrics(self.workdir)
       )
       if evaluate is not None:
-        eval_metrics = evaluate(host_state, root_keys(self.config.seed)[2])
+        eval_metrics = evaluate(host_state, run_keys.root_keys(self.config.seed).eval)
         writer.write(step, "eval", eval_metrics)
       writers.mark_finished(self.workdir, step)
     signals.on_signal = None
@@ -397,39 +390,6 @@ def sharded_initial_state(config, sample_shape: Sequence[int], mesh):
     # Leaves only: each call builds its own optimizer closures, held in a pytree's static part.
     leaves = jax.jit(lambda: jax.tree.leaves(init()), out_shardings=shardings)()
   return jax.tree.unflatten(treedef, leaves), jax.tree.unflatten(treedef, shardings)
-
-
-GRID_MOST_PER_CLASS = 16  # Columns of a conditional model's grid, unless it has more classes.
-
-
-def latent_grid(config, sample_shape: Sequence[int]) -> Callable[[GANState], np.ndarray]:
-  """state -> samples of G on fixed latents (drawn from ``config.seed``'s grid key):
-  ``num_grid_samples`` images [N, H, W, C]; for a conditional model a grid [K, M, H, W, C]
-  whose row r holds M samples of class r (M = ``num_grid_samples`` / K, at least K and at most
-  16 unless K is larger); or 1,000 2-D points (a scatter plot of many says more than a grid's
-  worth)."""
-  num_grid = 1000 if len(sample_shape) == 1 else config.num_grid_samples
-  classes = config.model.num_classes if len(sample_shape) > 1 else 0
-  per_class = 0
-  if classes:
-    per_class = max(classes, min(GRID_MOST_PER_CLASS, config.num_grid_samples // classes))
-    num_grid = classes * per_class
-  grid_z = jax.random.normal(root_keys(config.seed)[1], (num_grid, config.model.latent_dim))
-  grid_labels = grid_class_labels(num_grid, config.model.num_classes)
-  generate = jax.jit(trainers.get_family(config.family).generate)
-  if not per_class:
-    return lambda state: np.asarray(generate(state, grid_z, grid_labels))
-  return lambda state: np.asarray(generate(state, grid_z, grid_labels)).reshape(
-    classes, per_class, *sample_shape
-  )
-
-
-def grid_class_labels(num: int, num_classes: int) -> np.ndarray:
-  """Labels of a sample grid: one row per class (row r of a K-column grid asks for class r)
-  when conditional, zeros otherwise."""
-  if not num_classes:
-    return np.zeros(num, np.int32)
-  return (np.arange(num) // max(num // num_classes, 1) % num_classes).astype(np.int32)
 
 
 def learning_rates(config, step: int) -> dict[str, float]:

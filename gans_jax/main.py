@@ -29,7 +29,9 @@ import time
 from gans_jax import errors
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(with_figures: bool = True) -> argparse.ArgumentParser:
+  """The command line; ``with_figures=False`` leaves out the families' figure commands, whose
+  names need ``gans_jax.trainers`` (and with it JAX) imported."""
   parser = argparse.ArgumentParser(prog="gans-jax", description=__doc__.split("\n")[0])
   commands = parser.add_subparsers(dest="command", required=True)
   train = commands.add_parser(
@@ -95,20 +97,6 @@ def _parser() -> argparse.ArgumentParser:
   )
   report.add_argument("--workdir", required=True)
   report.add_argument("--out", help="default DIR/report.html")
-  figures = {
-    "style-mix": "StyleGAN Fig. 3: sources A (rows) x B (columns), coarse/middle/fine styles of B",
-    "truncation": "StyleGAN Fig. 8: one z per row, one truncation psi per column",
-    "noise-map": "StyleGAN Fig. 4: noise re-draws and the per-pixel std over 100 of them",
-  }
-  for name, text in figures.items():
-    figure = commands.add_parser(name, help=f"{text} (PNG)")
-    figure.add_argument("--workdir", required=True, help="a stylegan run directory")
-    figure.add_argument("--out", required=True, help="the PNG to write")
-    figure.add_argument("--seed", type=int, default=0, help="latents and noise")
-    figure.add_argument("--rows", type=int, default=0, help="rows (sources A / latents)")
-    if name == "truncation":
-      figure.add_argument("--psi", default="1,0.7,0.5,0,-0.5,-1", help="comma-separated psis")
-      figure.add_argument("--cutoff", type=int, help="truncate only layers below this")
   convert = commands.add_parser(
     "convert-inception-weights", help="pytorch-fid's .pth -> .npz for gans-jax (needs torch)"
   )
@@ -120,7 +108,23 @@ def _parser() -> argparse.ArgumentParser:
   convert_lpips.add_argument("vgg", help="torchvision's vgg16-397923af.pth")
   convert_lpips.add_argument("lin", help="the lpips package's weights/v0.1/vgg.pth")
   convert_lpips.add_argument("target", help="the .npz to write")
+  if with_figures:
+    _add_figure_commands(commands)
   return parser
+
+
+def _add_figure_commands(commands) -> None:
+  """One command per figure a family draws (``trainers.Family.figures``)."""
+  from gans_jax import trainers
+
+  for name, drawn in trainers.figures().items():
+    figure = commands.add_parser(name, help=f"{drawn.help} (PNG)")
+    figure.add_argument("--workdir", required=True, help="a run directory of a family drawing it")
+    figure.add_argument("--out", required=True, help="the PNG to write")
+    figure.add_argument("--seed", type=int, default=0, help="latents and noise")
+    figure.add_argument("--rows", type=int, default=0, help="rows (sources A / latents)")
+    for flag, arguments in drawn.arguments:
+      figure.add_argument(flag, **arguments)
 
 
 _WEIGHTS_ENV = "GANS_JAX_INCEPTION_WEIGHTS"
@@ -199,101 +203,141 @@ def _config(args, overrides):
   return config
 
 
+def _train(args, overrides) -> None:
+  from gans_jax import config_utils, experiment, parallel
+
+  config = _config(args, overrides)
+  parallel.initialize_distributed(config.distributed)  # Multi-host runs; before any computation.
+  name = args.config or config_utils.DEFAULT_CONFIG
+  stem = pathlib.Path(name.split(":")[0]).stem
+  workdir = args.workdir or f"runs/{stem}_{time.strftime('%Y%m%d-%H%M%S')}"
+  print(f"Training {name} in {workdir}", flush=True)
+  experiment.train_and_evaluate(config, workdir, log=lambda line: print(line, flush=True))
+
+
+def _describe(args, overrides) -> None:
+  from gans_jax import runs
+
+  print(json.dumps(runs.describe(_config(args, overrides))))
+
+
+def _sample(args, overrides) -> None:
+  from gans_jax import runs, sample_output
+
+  sample_output.output_format(args.out)  # A wrong --out is refused before anything loads.
+  if runs.translates(args.workdir):
+    if args.labels or args.per_class:
+      raise errors.UsageError(f"{args.workdir} holds a translation model; it takes no classes.")
+    arrays = runs.translate(
+      args.workdir, args.inputs, args.num, backward=args.backward, seed=args.seed
+    )
+  else:
+    if args.inputs or args.backward:
+      raise errors.UsageError(
+        f"{args.workdir} holds a sampling model; --inputs/--backward translate."
+      )
+    labels = args.labels.split(",") if args.labels else None
+    arrays = runs.sample(args.workdir, args.num, args.seed, per_class=args.per_class, labels=labels)
+  print(sample_output.write(args.out, arrays))
+
+
+def _evaluate(args, overrides) -> None:
+  from gans_jax import runs
+
+  print(json.dumps(runs.evaluate(args.workdir, args.metrics, args.inception_weights)))
+
+
+def _fid(args, overrides) -> None:
+  from gans_jax.metrics import fid
+
+  options = dict(weights=args.inception_weights, dims=args.dims, batch_size=args.batch_size)
+  if args.save_stats:
+    fid.save_folder_statistics(*args.path, **options)
+    print(f"Saved statistics of {args.path[0]} to {args.path[1]}")
+  else:
+    print(f"FID: {fid.fid_of_paths(*args.path, **options)}")
+
+
+def _artistic_comparison(args, overrides) -> None:
+  from gans_jax import studies
+
+  rows = studies.compare_variants(
+    _config(args, overrides),
+    args.workdir,
+    studies.ARTISTIC_VARIANTS,
+    num_samples=args.num_samples,
+    log=lambda line: print(line, flush=True),
+  )
+  print(studies.format_comparison(rows))
+
+
+def _noise_experiment(args, overrides) -> None:
+  from gans_jax import studies
+
+  rows = studies.noise_experiment(
+    _config(args, overrides),
+    args.workdir,
+    noise=args.noise,
+    noise_images=args.noise_images,
+    log=lambda line: print(line, flush=True),
+  )
+  print(studies.format_noise_table(rows))
+
+
+def _report(args, overrides) -> None:
+  from gans_jax import report
+
+  print(f"Wrote {report.write(args.workdir, args.out)}")
+
+
+def _figure(args, overrides) -> None:
+  from gans_jax import runs, trainers
+
+  drawn = trainers.figures()[args.command]
+  options = {flag.lstrip("-").replace("-", "_"): None for flag, _ in drawn.arguments}
+  options = {name: getattr(args, name) for name in options}
+  path = runs.figure(
+    args.workdir, args.command, args.out, seed=args.seed, rows=args.rows or None, **options
+  )
+  print(f"Wrote {path}")
+
+
+def _convert_inception_weights(args, overrides) -> None:
+  from gans_jax.metrics import inception_torch
+
+  print(inception_torch.convert_file(args.source, args.target))
+
+
+def _convert_lpips_weights(args, overrides) -> None:
+  from gans_jax.metrics import lpips
+
+  print(lpips.convert_files(args.vgg, args.lin, args.target))
+
+
+# command -> (handler(args, overrides), whether it takes --config.* overrides).
+COMMANDS = {
+  "train": (_train, True),
+  "describe": (_describe, True),
+  "list": (lambda args, overrides: print(_listing(args.what)), False),
+  "sample": (_sample, False),
+  "evaluate": (_evaluate, False),
+  "fid": (_fid, False),
+  "artistic-comparison": (_artistic_comparison, True),
+  "noise-experiment": (_noise_experiment, True),
+  "report": (_report, False),
+  "convert-inception-weights": (_convert_inception_weights, False),
+  "convert-lpips-weights": (_convert_lpips_weights, False),
+}
+
+
 def run(argv: list[str]) -> int:
   rest, overrides = _split_overrides(argv)
-  args = _parser().parse_args(rest)
-  if overrides and args.command not in (
-    "train",
-    "describe",
-    "artistic-comparison",
-    "noise-experiment",
-  ):
+  # The figure commands only when asked for one (or for help): listing them imports JAX.
+  args = _parser(with_figures=rest[:1] not in [[c] for c in COMMANDS]).parse_args(rest)
+  handler, takes_overrides = COMMANDS.get(args.command, (_figure, False))
+  if overrides and not takes_overrides:
     raise SystemExit(f"gans-jax {args.command} takes no --config.* overrides.")
-  if args.command == "list":
-    print(_listing(args.what))
-    return 0
-  from gans_jax import experiment
-
-  if args.command == "train":
-    from gans_jax import parallel
-
-    config = _config(args, overrides)
-    parallel.initialize_distributed(config.distributed)  # Multi-host runs; before any computation.
-    stem = pathlib.Path((args.config or "dcgan").split(":")[0]).stem
-    workdir = args.workdir or f"runs/{stem}_{time.strftime('%Y%m%d-%H%M%S')}"
-    print(f"Training {args.config or 'dcgan'} in {workdir}", flush=True)
-    experiment.train_and_evaluate(config, workdir, log=lambda line: print(line, flush=True))
-  elif args.command == "describe":
-    print(json.dumps(experiment.describe(_config(args, overrides))))
-  elif args.command == "sample":
-    from gans_jax import sample_output
-
-    sample_output.output_format(args.out)  # A wrong --out is refused before anything loads.
-    if experiment.translates(args.workdir):
-      if args.labels or args.per_class:
-        raise errors.UsageError(f"{args.workdir} holds a translation model; it takes no classes.")
-      arrays = experiment.translate(
-        args.workdir, args.inputs, args.num, backward=args.backward, seed=args.seed
-      )
-    else:
-      if args.inputs or args.backward:
-        raise errors.UsageError(
-          f"{args.workdir} holds a sampling model; --inputs/--backward translate."
-        )
-      labels = args.labels.split(",") if args.labels else None
-      arrays = experiment.sample(
-        args.workdir, args.num, args.seed, per_class=args.per_class, labels=labels
-      )
-    print(sample_output.write(args.out, arrays))
-  elif args.command == "evaluate":
-    print(json.dumps(experiment.evaluate(args.workdir, args.metrics, args.inception_weights)))
-  elif args.command == "fid":
-    from gans_jax.metrics import fid
-
-    options = dict(weights=args.inception_weights, dims=args.dims, batch_size=args.batch_size)
-    if args.save_stats:
-      fid.save_folder_statistics(*args.path, **options)
-      print(f"Saved statistics of {args.path[0]} to {args.path[1]}")
-    else:
-      print(f"FID: {fid.fid_of_paths(*args.path, **options)}")
-  elif args.command == "artistic-comparison":
-    rows = experiment.compare_variants(
-      _config(args, overrides),
-      args.workdir,
-      experiment.ARTISTIC_VARIANTS,
-      num_samples=args.num_samples,
-      log=lambda line: print(line, flush=True),
-    )
-    print(experiment.format_comparison(rows))
-  elif args.command == "noise-experiment":
-    rows = experiment.noise_experiment(
-      _config(args, overrides),
-      args.workdir,
-      noise=args.noise,
-      noise_images=args.noise_images,
-      log=lambda line: print(line, flush=True),
-    )
-    print(experiment.format_noise_table(rows))
-  elif args.command == "report":
-    from gans_jax import report
-
-    print(f"Wrote {report.write(args.workdir, args.out)}")
-  elif args.command in experiment.STYLE_FIGURES:
-    options = {}
-    if args.command == "truncation":
-      options = {"psis": [float(v) for v in args.psi.split(",")], "cutoff": args.cutoff}
-    path = experiment.style_figure(
-      args.workdir, args.command, args.out, seed=args.seed, rows=args.rows or None, **options
-    )
-    print(f"Wrote {path}")
-  elif args.command == "convert-inception-weights":
-    from gans_jax.metrics import inception_torch
-
-    print(inception_torch.convert_file(args.source, args.target))
-  elif args.command == "convert-lpips-weights":
-    from gans_jax.metrics import lpips
-
-    print(lpips.convert_files(args.vgg, args.lin, args.target))
+  handler(args, overrides)
   return 0
 
 

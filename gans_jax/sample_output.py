@@ -43,7 +43,7 @@ def output_format(out: str) -> str:
 
 
 def write(out: str, arrays: dict[str, np.ndarray]) -> str:
-  """Writes ``arrays`` (``experiment.sample`` or ``experiment.translate``) as ``out`` says.
+  """Writes ``arrays`` (``runs.sample`` or ``runs.translate``) as ``out`` says.
 
   Args:
     out: F.npz or DIR/ (see ``output_format``).

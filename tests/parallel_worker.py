@@ -26,7 +26,7 @@ import jax
 import numpy as np
 
 import data_pipelines
-from gans_jax import config_utils, experiment, loop, parallel
+from gans_jax import config_utils, loop, parallel, run_data
 from tests.helpers import ROOT
 
 STEPS = 4
@@ -81,9 +81,9 @@ def train(config, workdir: pathlib.Path, perturb: bool = False):
   """Trains ``config`` in ``workdir`` on every local device; returns (state, metric records)."""
   source = data_pipelines.build_source(config.dataset)
   if source.kind == "pairs":
-    batches_from = experiment._pair_batches_from(config, source)
+    batches_from = run_data.pair_batches_from(config, source)
   else:
-    batches_from = experiment._batches_from(config, source)
+    batches_from = run_data.batches_from(config, source)
   if perturb:
     plain = batches_from
     batches_from = lambda start, stage: _one_ulp_up(plain(start, stage))  # noqa: E731
@@ -91,7 +91,7 @@ def train(config, workdir: pathlib.Path, perturb: bool = False):
     config,
     workdir,
     batches_from=batches_from,
-    sample_shape=experiment.sample_shape(config),
+    sample_shape=run_data.sample_shape(config),
     render_grid=lambda state: np.zeros((1, 4, 4, 3), np.float32),
     log=lambda _: None,
   )
@@ -136,7 +136,7 @@ def run_variant(family: str, variant: str, workdir: pathlib.Path) -> dict:
     sgd = [f"optim.{role}.{field}" for role in "gd" for field in ("name=sgd", "learning_rate=1.0")]
     sgd_config = family_config(family, "num_steps=1", *sgd, *placement)
     before, _ = loop.sharded_initial_state(
-      sgd_config, experiment.sample_shape(sgd_config), mesh_of(sgd_config)
+      sgd_config, run_data.sample_shape(sgd_config), mesh_of(sgd_config)
     )
     before = parallel.to_host(before)
     after, _ = train(sgd_config, workdir / "sgd")

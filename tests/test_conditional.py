@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans_jax import config_utils, experiment, loop
+from gans_jax import config_utils, grids, loop, runs
 from gans_jax.trainers import gan
 from tests.helpers import ROOT, TINY_DCGAN
 
@@ -80,7 +80,7 @@ def test_wgan_clips_the_critic_after_every_update():
 def test_mirza_mlp_sizes_match_the_paper():
   """G: z->200, y->1000, joined 1200 -> 784; D: x->240x5, y->50x5, joined 240x4 -> 1."""
   config = config_utils.load_config(f"{ROOT}/configs/cgan.py:net=mlp,resolution=28")
-  counts = experiment.describe(config)
+  counts = runs.describe(config)
   generator = (100 * 200 + 200) + (10 * 1000 + 1000) + (1200 * 1200 + 1200) + (1200 * 784 + 784)
   discriminator = (784 * 1200 + 1200) + (10 * 250 + 250) + (290 * 960 + 960) + (240 + 1)
   assert counts["generator_params"] == generator
@@ -89,7 +89,7 @@ def test_mirza_mlp_sizes_match_the_paper():
 
 
 def test_grid_rows_are_classes():
-  labels = loop.grid_class_labels(100, 10)
+  labels = grids.grid_class_labels(100, 10)
   assert labels.reshape(10, 10).tolist() == [[c] * 10 for c in range(10)]
 
 

@@ -16,7 +16,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from gans_jax import config_utils, experiment, loop, models, parallel, trainers
+from gans_jax import config_utils, experiment, loop, models, parallel, runs, trainers
 from tests import parallel_worker
 from tests.helpers import ROOT, tiny_config
 
@@ -177,7 +177,7 @@ def two_process_runs(tmp_path_factory, compile_cache):
 
 
 def _run_arrays(workdir) -> dict:
-  state = experiment.load_run(workdir)[1]
+  state = runs.load_run(workdir)[1]
   return parallel_worker.flat(parallel_worker.trainable(state), "param/")
 
 
@@ -196,8 +196,8 @@ def test_two_processes_write_once_and_resume_exactly(two_process_runs):
   assert [r["step"] for r in records if r["kind"] == "train"] == list(range(1, steps + 1))
   assert [r["step"] for r in records if r["kind"] == "eval"] == [steps]  # Process 0 only.
   assert (workdir / f"samples_{steps:06d}.png").exists()
-  resumed = experiment.load_run(two_process_runs / "resumed")[1]
-  straight = experiment.load_run(workdir)[1]
+  resumed = runs.load_run(two_process_runs / "resumed")[1]
+  straight = runs.load_run(workdir)[1]
   for a, b in zip(jax.tree.leaves(resumed), jax.tree.leaves(straight), strict=True):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
@@ -211,7 +211,7 @@ def test_the_train_step_traces_once_across_sampling_checkpoints_and_resume(tmp_p
     return family.train_step(state, batch, config=config)
 
   monkeypatch.setitem(
-    trainers.FAMILIES, "gan", trainers.Family(family.init_state, counted, family.generate)
+    trainers.FAMILIES, "gan", trainers.Family(family.init_state, counted, sample=family.sample)
   )
   experiment.train_and_evaluate(tiny_config("num_steps=4"), tmp_path, log=lambda _: None)
   assert len(traces) == 1  # Steps 1-4, with samples at 3 and checkpoints at 2 and 4.

@@ -16,7 +16,7 @@ import orbax.checkpoint as ocp
 import pytest
 from PIL import Image
 
-from gans_jax import checkpointing, errors, experiment, main, run_directory, writers
+from gans_jax import checkpointing, errors, experiment, main, run_directory, runs, writers
 from tests.helpers import ROOT, TINY_DCGAN, tiny_config
 from tests.test_reproducibility import assert_bitwise_equal
 
@@ -208,7 +208,7 @@ def test_signal_saves_then_the_same_command_resumes_exactly(
   completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
   assert completed.returncode == 0, completed.stderr[-3000:]
   assert f"Resuming {workdir} from step {step}." in completed.stdout
-  _, resumed = experiment.load_run(workdir)
+  _, resumed = runs.load_run(workdir)
   assert_bitwise_equal(resumed, signal_reference)
   steps = [r["step"] for r in writers.read_metrics(workdir) if r["kind"] == "train"]
   assert steps == list(range(10, 401, 10))

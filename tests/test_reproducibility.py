@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import pytest
 
-from gans_jax import config_utils, experiment, loop, writers
+from gans_jax import config_utils, experiment, loop, runs, writers
 from tests.helpers import ROOT, tiny_config
 
 
@@ -88,7 +88,7 @@ def test_kill_9_between_checkpoints_then_same_command_resumes_exactly(tmp_path):
   config = config_utils.load_config()
   config_utils.apply_overrides(config, [o.removeprefix("--config.") for o in overrides])
   reference = experiment.train_and_evaluate(config, tmp_path / "reference", log=lambda _: None)
-  _, resumed_state = experiment.load_run(workdir)
+  _, resumed_state = runs.load_run(workdir)
   assert_bitwise_equal(resumed_state, reference.state)
 
 

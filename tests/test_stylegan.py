@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans_jax import checkpointing, config_utils, experiment, loop
+from gans_jax import checkpointing, config_utils, experiment, loop, runs
 from gans_jax.models import stylegan as networks
 from gans_jax.trainers import stages as stages_lib
 from gans_jax.trainers import stylegan
@@ -271,9 +271,9 @@ def test_figure_commands_write_pngs(tmp_path):
     # visualize.image_grid: 2-pixel padding around 16-pixel images.
     assert (height, width) == (rows * 18 + 2, columns * 18 + 2), figure
   with pytest.raises(ValueError, match="Unknown figure 'bad-figure'"):
-    experiment.style_figure(tmp_path / "run", "bad-figure", tmp_path / "x.png")
+    runs.figure(tmp_path / "run", "bad-figure", tmp_path / "x.png")
   # PPL through `gans-jax evaluate --metrics`, with the offline proxy distance, named as such.
-  result = experiment.evaluate(tmp_path / "run", "ppl200_w_end_digits")
+  result = runs.evaluate(tmp_path / "run", "ppl200_w_end_digits")
   assert set(result) == {"ppl200_w_end_proxy_digits"}
   assert 0.0 < result["ppl200_w_end_proxy_digits"] < float("inf")
 

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans_jax import config_utils, experiment, loop, optimizers
+from gans_jax import config_utils, experiment, loop, optimizers, runs
 from gans_jax.losses import target_loss
 from gans_jax.models import cyclegan as cyclegan_models
 from gans_jax.models import pix2pix as pix2pix_models
@@ -39,10 +39,10 @@ def test_reference_parameter_counts():
 
 
 def test_describe_prints_the_papers_counts():
-  pix = experiment.describe(config_utils.load_config(f"{CONFIGS}/pix2pix.py:dataset=facades"))
+  pix = runs.describe(config_utils.load_config(f"{CONFIGS}/pix2pix.py:dataset=facades"))
   assert (pix["generator_params"], pix["discriminator_params"]) == (54_413_955, 2_768_705)
   cycle_config = config_utils.load_config(f"{CONFIGS}/cyclegan.py:dataset=horse2zebra")
-  cycle = experiment.describe(cycle_config)
+  cycle = runs.describe(cycle_config)
   assert (cycle["generator_params"], cycle["generator_params_b"]) == (11_378_179, 11_378_179)
   assert (cycle["discriminator_params"], cycle["discriminator_params_b"]) == (2_764_737,) * 2
   assert cycle_config.model.generator.num_blocks == 9
@@ -292,7 +292,7 @@ def test_cyclegan_resume_restores_the_image_pool_bit_exactly(tmp_path):
   quiet = functools.partial(experiment.train_and_evaluate, log=lambda _: None)
   straight = quiet(config, tmp_path / "straight")
   quiet(config, tmp_path / "resumed", stop_after=4)
-  _, halfway = experiment.load_run(tmp_path / "resumed")
+  _, halfway = runs.load_run(tmp_path / "resumed")
   assert int(halfway.step) == 4 and int(halfway.extra["pool_size_a"]) == 3  # Full by step 4.
   resumed = quiet(config, tmp_path / "resumed")
   for x, y in zip(jax.tree.leaves(straight.state), jax.tree.leaves(resumed.state), strict=True):
@@ -319,9 +319,7 @@ def test_cli_translates_and_runs_the_noise_experiment(tmp_path, capsys):
   with np.load(out) as arrays:
     assert {k: arrays[k].shape for k in arrays} == {k: (3, 32, 32, 3) for k in
                                                      ("inputs", "outputs", "targets")}  # fmt: skip
-    np.testing.assert_array_equal(
-      arrays["targets"][0], experiment.translate(run, num=1)["targets"][0]
-    )
+    np.testing.assert_array_equal(arrays["targets"][0], runs.translate(run, num=1)["targets"][0])
   again = tmp_path / "again.npz"
   assert (
     main.main(["sample", "--workdir", str(run), "--inputs", str(out), "--out", str(again)]) == 0

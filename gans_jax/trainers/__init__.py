@@ -1,21 +1,28 @@
-"""GAN families: each plugs into the one training loop through a small contract.
+"""GAN families: each plugs into the one training loop through a small contract, and owns its
+features (docs/design.md section 8). Nothing outside ``trainers/`` names a family.
 
-A family is a module-level ``Family`` of three pure functions:
+A family is a module-level ``Family``:
 
 - ``init_state(config, key, sample_shape) -> GANState``: networks, optimizers, family state.
 - ``train_step(state, batch, *, config) -> (state, metrics)``: one generator update and what
   precedes it; compiled once by the loop with ``config`` bound. ``batch`` is
-  {"x": [batch_size * d_steps, ...], "label": int32 [same]}; randomness comes only from
-  ``fold_in(state.key, state.step)``; metrics are float32 scalars.
-- ``generate(state, z, labels) -> samples``: inference-mode samples for grids and evaluation.
+  {"x": [batch_size * d_steps, ...], "label": int32 [same]} for a sampling family and
+  {"a": inputs, "b": outputs} at the load size for a translating one (``trainers.translation``);
+  randomness comes only from ``fold_in(state.key, state.step)``; metrics are float32 scalars.
+- Either ``sample(state, z [N, latent], labels int32 [N]) -> samples [N, ...]`` (a sampling
+  family) or ``translate(state, inputs [N, R, R, C_a], key) -> outputs [N, R, R, C_b]`` (an
+  image-to-image family), with ``translate_back`` (B -> A) where the family has that generator.
+  Both run in inference mode, for grids, evaluation and ``gans-jax sample``.
 
-Image-to-image families (``translates=True``; pix2pix, CycleGAN) differ in two places: batches
-are {"a": inputs, "b": outputs} at the load size (see ``trainers.translation``), and
-``generate(state, inputs [N, R, R, C_a], key) -> outputs [N, R, R, C_b]``.
+Optional hooks:
 
-A family that trains in stages (progressive growing) also gives ``stages(config, sample_shape)
--> tuple[trainers.stages.Stage, ...]``; its ``train_step`` then takes the current stage as a static
-``stage=`` argument, and the loop compiles one step per stage and reads each stage's batch size.
+- ``stages(config, sample_shape) -> tuple[Stage, ...]``: a family that trains in stages
+  (progressive growing); its ``train_step`` then takes the current stage as a static ``stage=``
+  argument, and the loop compiles one step per stage and reads each stage's batch size.
+- ``latent_space``: a ``LatentSpace`` (mapping and synthesis apart), for perceptual path length.
+- ``figures``: {command name: ``Figure``}, the family's own paper figures as CLI commands.
+- ``networks(params) -> {suffix: params}``: how one role's parameters split into networks, for
+  parameter counts (default: one network, suffix "").
 
 ``FAMILIES`` maps ``config.family`` to its Family.
 """
@@ -23,21 +30,38 @@ A family that trains in stages (progressive growing) also gives ``stages(config,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from gans_jax import errors
-from gans_jax.trainers import artgan, cyclegan, gan, pix2pix, stylegan
+from gans_jax.trainers import artgan, cyclegan, gan, pix2pix, stylegan, stylegan_figures
 from gans_jax.trainers.stages import Stage, single_stage, stage_at  # noqa: F401 (loop API)
+from gans_jax.trainers.types import Figure, LatentSpace
+
+
+def _one_network(params) -> dict:
+  return {"": params}
 
 
 @dataclasses.dataclass(frozen=True)
 class Family:
   init_state: Callable
   train_step: Callable
-  generate: Callable
-  translates: bool = False  # Image-to-image: generate(state, inputs, key) -> outputs.
-  generate_backward: Callable | None = None  # Unpaired families: outputs -> inputs.
+  sample: Callable | None = None  # (state, z, labels) -> samples.
+  translate: Callable | None = None  # (state, inputs, key) -> outputs.
+  translate_back: Callable | None = None  # Unpaired families: (state, outputs, key) -> inputs.
   stages: Callable | None = None  # Growing families: (config, sample_shape) -> stages.
+  latent_space: LatentSpace | None = None
+  figures: Mapping[str, Figure] = dataclasses.field(default_factory=dict)
+  networks: Callable = _one_network
+
+  def __post_init__(self):
+    if (self.sample is None) == (self.translate is None):
+      raise ValueError("A family either samples or translates: give exactly one of the two.")
+
+  @property
+  def translates(self) -> bool:
+    """Image-to-image: trains on pairs and translates instead of sampling."""
+    return self.translate is not None
 
   def schedule(self, config, sample_shape) -> tuple[Stage, ...]:
     """The family's stages for this config (one stage unless the family grows)."""
@@ -45,18 +69,23 @@ class Family:
 
 
 FAMILIES = {
-  "gan": Family(gan.init_state, gan.train_step, gan.generate),
-  "artgan": Family(artgan.init_state, artgan.train_step, artgan.generate),
-  "pix2pix": Family(pix2pix.init_state, pix2pix.train_step, pix2pix.generate, translates=True),
+  "gan": Family(gan.init_state, gan.train_step, sample=gan.generate),
+  "artgan": Family(artgan.init_state, artgan.train_step, sample=artgan.generate),
+  "pix2pix": Family(pix2pix.init_state, pix2pix.train_step, translate=pix2pix.generate),
   "cyclegan": Family(
     cyclegan.init_state,
     cyclegan.train_step,
-    cyclegan.generate,
-    translates=True,
-    generate_backward=cyclegan.generate_b_to_a,
+    translate=cyclegan.generate,
+    translate_back=cyclegan.generate_b_to_a,
+    networks=cyclegan.networks,
   ),
   "stylegan": Family(
-    stylegan.init_state, stylegan.train_step, stylegan.generate, stages=stylegan.stages
+    stylegan.init_state,
+    stylegan.train_step,
+    sample=stylegan.generate,
+    stages=stylegan.stages,
+    latent_space=stylegan.LATENT_SPACE,
+    figures=stylegan_figures.FIGURES,
   ),
 }
 
@@ -65,3 +94,17 @@ def get_family(name: str) -> Family:
   if name not in FAMILIES:
     raise errors.ConfigError(f"Unknown family {name!r}; known families: {', '.join(FAMILIES)}.")
   return FAMILIES[name]
+
+
+def families_with(feature: Callable[[Family], object]) -> list[str]:
+  """Names of the families that have a feature (for error messages), e.g.
+  ``families_with(lambda f: f.latent_space)``."""
+  return [name for name, family in FAMILIES.items() if feature(family)]
+
+
+def figures() -> dict[str, Figure]:
+  """Every family's figures by command name (names are unique across families)."""
+  found = {}
+  for family in FAMILIES.values():
+    found.update(family.figures)
+  return found

@@ -186,3 +186,8 @@ def generate_b_to_a(state: GANState, inputs: jax.Array, key: jax.Array | None = 
   """F(inputs): domain B [N, R, R, C_b] -> domain A."""
   del key
   return state.g.apply(inputs, train=False, method="b")[0]
+
+
+def networks(params) -> dict:
+  """One role's parameters as its two networks: "" for A's (G: A -> B; D_B) and "_b" for B's."""
+  return {"": params["a_net"], "_b": params["b_net"]}

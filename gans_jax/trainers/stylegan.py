@@ -35,6 +35,7 @@ from gans_jax.models import stylegan as networks
 from gans_jax.train_state import GANState, ModelState, model_state
 from gans_jax.trainers import gan
 from gans_jax.trainers import stages as stages_lib
+from gans_jax.trainers.types import LatentSpace
 
 W_AVG_DECAY = 0.995  # NVlabs' dlatent_avg_beta.
 
@@ -304,6 +305,13 @@ def synthesize(state: GANState, ws: jax.Array, noise_key: jax.Array, params=None
 
   return jax.lax.switch(state.extra["level"], [at_level(lvl) for lvl in range(levels)], ws)
 
+
+def synthesize_from_w(state: GANState, w: jax.Array, noise_key: jax.Array) -> jax.Array:
+  """Images [N, R, R, C] of one style w [N, W] for every layer (PPL in W)."""
+  return synthesize(state, broadcast_styles(state, w), noise_key)
+
+
+LATENT_SPACE = LatentSpace(map=map_latents, synthesize=synthesize_from_w)
 
 # Grids and metrics sample with fixed noise maps, so evaluations along a run compare like with like.
 SAMPLING_NOISE_SEED = 0

@@ -1,8 +1,9 @@
-"""StyleGAN's visual tools (Karras et al. 2019): style mixing, truncation sweep, noise variation.
+"""StyleGAN's paper figures (Karras et al. 2019): style mixing, truncation sweep, noise variation.
 
 Each function takes a trained StyleGAN state and returns images [rows, columns, R, R, C] in
-[-1, 1] that ``visualize.image_grid`` tiles (the CLI writes them as PNGs). Latents and noise come
-from explicit keys, so a figure is a pure function of (checkpoint, key).
+[-1, 1] that ``visualize.image_grid`` tiles; ``FIGURES`` offers them to the CLI as the family's
+``figures`` hook (``gans-jax style-mix|truncation|noise-map``, written as PNGs). Latents and noise
+come from explicit keys, so a figure is a pure function of (checkpoint, key).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from gans_jax import errors
 from gans_jax.trainers import stylegan
+from gans_jax.trainers.types import Figure
 
 # The paper's Fig. 3 groups of layers, by the resolutions they act on.
 CROSSOVER_RANGES = ("coarse", "middle", "fine")
@@ -109,3 +111,40 @@ def noise_variation(state, key, num_rows: int = 3, num_resamples: int = 3, num_s
   std = samples.std(axis=1)
   std = std / max(float(std.max()), 1e-12) * 2.0 - 1.0
   return np.concatenate([samples[:, : 1 + num_resamples], std[:, None]], axis=1)
+
+
+def _rows(rows: int | None) -> dict:
+  return {"num_rows": rows} if rows else {}
+
+
+def _parse_psis(text: str) -> list[float]:
+  return [float(value) for value in text.split(",")]
+
+
+FIGURES = {
+  "style-mix": Figure(
+    "StyleGAN Fig. 3: sources A (rows) x B (columns), coarse/middle/fine styles of B",
+    lambda state, key, *, rows=None: style_mixing_grid(state, key, **_rows(rows)),
+  ),
+  "truncation": Figure(
+    "StyleGAN Fig. 8: one z per row, one truncation psi per column",
+    lambda state, key, *, rows=None, psi=PAPER_PSIS, cutoff=None: truncation_sweep(
+      state, key, psis=psi, cutoff=cutoff, **_rows(rows)
+    ),
+    (
+      (
+        "--psi",
+        {
+          "type": _parse_psis,
+          "default": ",".join(f"{p:g}" for p in PAPER_PSIS),
+          "help": "comma-separated psis",
+        },
+      ),
+      ("--cutoff", {"type": int, "help": "truncate only layers below this"}),
+    ),  # fmt: skip
+  ),
+  "noise-map": Figure(
+    "StyleGAN Fig. 4: noise re-draws and the per-pixel std over 100 of them",
+    lambda state, key, *, rows=None: noise_variation(state, key, **_rows(rows)),
+  ),
+}

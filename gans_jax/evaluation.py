@@ -1,0 +1,217 @@
+"""What a run evaluates: the dataset's own evaluator, named metrics, PPL, translation metrics.
+
+Every evaluator here is ``(state, key) -> {metric key: value}``, built once per run from its
+config; ``make_evaluator`` is the run's periodic and final evaluation.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+import data_pipelines
+from data_pipelines import embedded
+from gans_jax import errors, run_data, trainers
+from gans_jax.metrics import evaluators, inception, suite
+
+
+def make_evaluator(config):
+  """The run's evaluator, (state, key) -> metrics: the dataset's own (below) plus
+  ``config.eval.metrics``; for image-to-image families, ``translation_evaluator``; or None."""
+  if trainers.get_family(config.family).translates:
+    return translation_evaluator(config)
+  own = dataset_evaluator(config)
+  metrics = config.eval.metrics or ("" if own is not None else default_metrics(config))
+  named = named_evaluator(config, metrics) if metrics else None
+  if own is None and named is None:
+    return None
+
+  def evaluate(state, key):
+    result = own(sampler(config, state), key) if own is not None else {}
+    if named is not None:
+      # fold_in: the named metrics draw their own samples, on a key of their own.
+      result.update(named(state, jax.random.fold_in(key, 1)))
+    return result
+
+  return evaluate
+
+
+def default_metrics(config, inception_weights: str | None = None) -> str:
+  """The metrics of an image dataset without an evaluator of its own (folders, TFDS): FID, KID
+  and precision/recall on the FID Inception when its weights are at hand, else the same on the
+  self-supervised network trained on the data (``metrics.selfsup``), which needs no download."""
+  if config.dataset in data_pipelines.POINT_DATASETS:
+    return ""
+  try:
+    inception.resolve_weights_path(inception_weights or config.eval.inception_weights or None)
+  except inception.WeightsError:
+    return "fd_selfsup,kid_selfsup,pr_selfsup"
+  return "fid,kid,pr"
+
+
+def named_evaluator(config, metrics: str, inception_weights: str | None = None):
+  """(state, key) -> metrics for comma-separated metric names: PPL names (``metrics.ppl``) and
+  the suite's (``metrics.suite``: fid10k, kid1k_digits, ...)."""
+  names = [name.strip() for name in metrics.split(",") if name.strip()]
+  path_lengths = [name for name in names if name.startswith("ppl")]
+  others = ",".join(name for name in names if not name.startswith("ppl"))
+  suite_metrics = make_metric_suite(config, others, inception_weights) if others else None
+  ppl_metrics = ppl_evaluator(config, path_lengths) if path_lengths else None
+
+  def evaluate(state, key):
+    result = {}
+    if suite_metrics is not None:
+      result.update(suite_metrics(sampler(config, state), key))
+    if ppl_metrics is not None:
+      result.update(ppl_metrics(state, jax.random.fold_in(key, 1)))
+    return result
+
+  return evaluate
+
+
+def ppl_evaluator(config, names: list[str]):
+  """(state, key) -> {ppl key: value} for PPL metric names (``metrics.ppl.parse``); runs of a
+  family with a ``latent_space`` only (PPL reads the mapping and synthesis networks apart).
+
+  Raises:
+    errors.ConfigError: for another family or a malformed name.
+  """
+  from gans_jax.metrics import ppl
+
+  latent_space = trainers.get_family(config.family).latent_space
+  if latent_space is None:
+    having = ", ".join(trainers.families_with(lambda f: f.latent_space))
+    raise errors.ConfigError(
+      f"PPL ({', '.join(names)}) needs a run of a family with a mapping network ({having}), "
+      f"not {config.family}."
+    )
+  specs = [ppl.parse(name, config.eval_num_samples) for name in names]
+  distances = {}
+
+  def evaluate(state, key):
+    def map_fn(z):
+      return latent_space.map(state, z)
+
+    def synthesize_fn(w, noise_key):
+      return latent_space.synthesize(state, w, noise_key)
+
+    result = {}
+    for i, spec in enumerate(specs):
+      if spec.distance not in distances:
+        distances[spec.distance] = ppl_distance(spec.distance, config)
+      result[spec.key] = ppl.path_length(
+        map_fn,
+        synthesize_fn,
+        distances[spec.distance],
+        jax.random.fold_in(key, i),
+        spec,
+        config.model.latent_dim,
+        crop=config.eval.get("ppl_face_crop", False),
+      )
+    return result
+
+  return evaluate
+
+
+def ppl_distance(name: str, config):
+  """PPL's distance (images a, b in [-1, 1] -> [N]): LPIPS from converted weights, or a proxy on
+  the digits classifier's or the FID Inception network's features (``metrics.ppl``)."""
+  from gans_jax.metrics import digits_classifier, lpips, ppl
+
+  if name == "lpips":
+    variables = lpips.load_variables(lpips.resolve_weights_path(config.eval.get("lpips_weights")))
+    return lambda a, b: np.asarray(lpips.distance(variables, a, b))
+  if name == "digits":
+    train_images, train_labels = embedded.load_digits_split("train")
+    params = digits_classifier.load_or_train(train_images, train_labels)
+    return ppl.feature_distance(
+      lambda x: digits_classifier.classify(params, digits_classifier.to_classifier_input(x))[1]
+    )
+  variables = inception.load_variables(
+    inception.resolve_weights_path(config.eval.inception_weights or None)
+  )
+  return ppl.feature_distance(
+    lambda x: inception.extract(variables, (np.asarray(x) + 1.0) / 2.0)["pool3"]
+  )
+
+
+def translation_evaluator(config):
+  """Held-out evaluation of an image-to-image model: the first ``eval_num_samples`` test pairs,
+  judged against their targets (paired data) or by cycle reconstruction (unpaired data, both
+  directions); see ``metrics.translation``."""
+  from gans_jax.metrics import translation
+
+  source, inputs, targets = run_data.held_out_pairs(config, config.eval_num_samples)
+  family = trainers.get_family(config.family)
+  if source.paired:  # A paired: folder without test/ is judged on val/, and says so.
+    split = source.split or "test"
+    return translation.paired_evaluator(jax.jit(family.translate), inputs, targets, split)
+  if family.translate_back is None:
+    raise errors.ConfigError(
+      f"{config.family} cannot translate back, so it cannot use unpaired data."
+    )
+  forward, backward = jax.jit(family.translate), jax.jit(family.translate_back)
+  return translation.cycle_evaluator(forward, backward, inputs, targets)
+
+
+def make_metric_suite(config, metrics: str, inception_weights: str | None = None):
+  """An evaluator of named metrics (``gans_jax.metrics.suite``) against the config's dataset.
+
+  Raises:
+    ValueError: for an unknown metric name, image metrics on 2-D data, or the digits detector on
+      another dataset; inception.WeightsError if Inception weights are needed and absent.
+  """
+  specs = suite.parse_metrics(metrics, config.eval_num_samples)
+  if not specs:
+    raise errors.ConfigError("No metrics named; e.g. --metrics fid10k,kid10k or fd1k_digits.")
+  if config.dataset in data_pipelines.POINT_DATASETS:
+    raise errors.ConfigError(
+      f"Image metrics ({metrics}) do not apply to the 2-D dataset {config.dataset}."
+    )
+  # Detectors load when first used (the digits classifier may train for a minute first), but a
+  # missing weights file is reported now, before any training.
+  detectors = {}
+  if any(spec.detector == "inception" for spec in specs):
+    weights = inception.resolve_weights_path(inception_weights or config.eval.inception_weights)
+    detectors["inception"] = lambda: suite.inception_detector(weights, config.eval.batch_size)
+  if any(spec.detector == "digits" for spec in specs):
+    if config.dataset != "digits":
+      raise errors.ConfigError(f"The digits classifier judges digits only, not {config.dataset}.")
+    detectors["digits"] = lambda: suite.digits_detector(config.data.resolution)
+  if any(spec.detector == "selfsup" for spec in specs):
+    from gans_jax.metrics import selfsup
+
+    steps = config.eval.get("selfsup_steps", selfsup.STEPS)  # Older runs' configs lack it.
+    detectors["selfsup"] = lambda: suite.selfsup_detector(references["train"], steps)
+
+  references = {split: run_data.real_images(config, split) for split in ("train", "test")}
+  return suite.metric_suite(
+    specs, detectors, references, config.model.latent_dim, num_classes=config.model.num_classes
+  )
+
+
+def dataset_evaluator(config):
+  """The built-in evaluator of the embedded datasets (digits classifier, 2-D mode coverage)."""
+  if config.dataset == "digits":
+    train = embedded.load_digits_split("train")
+    test = embedded.load_digits_split("test")
+    return evaluators.digits_evaluator(
+      train,
+      test,
+      config.eval_num_samples,
+      config.model.latent_dim,
+      config.data.resolution,
+      num_classes=config.model.num_classes,
+    )
+  if config.dataset in data_pipelines.POINT_DATASETS:
+    centers, sigma = embedded.mode_centers(config.dataset)
+    return evaluators.modes_evaluator(
+      centers, sigma, config.eval_num_samples, config.model.latent_dim
+    )
+  return None
+
+
+def sampler(config, state) -> evaluators.Sampler:
+  """(z [n, latent], labels [n]) -> numpy samples of ``state``'s generator, compiled once."""
+  generate = jax.jit(trainers.get_family(config.family).sample)
+  return lambda z, labels: np.asarray(generate(state, z, labels))
