@@ -12,7 +12,7 @@ import numpy as np
 import data_pipelines
 from data_pipelines import embedded
 from gans_jax import errors, run_data, trainers
-from gans_jax.metrics import evaluators, inception, suite
+from gans_jax.metrics import evaluators, inception, registry, suite
 
 
 def make_evaluator(config):
@@ -50,27 +50,33 @@ def default_metrics(config, inception_weights: str | None = None) -> str:
 
 
 def named_evaluator(config, metrics: str, inception_weights: str | None = None):
-  """(state, key) -> metrics for comma-separated metric names: PPL names (``metrics.ppl``) and
-  the suite's (``metrics.suite``: fid10k, kid1k_digits, ...)."""
-  names = [name.strip() for name in metrics.split(",") if name.strip()]
-  path_lengths = [name for name in names if name.startswith("ppl")]
-  others = ",".join(name for name in names if not name.startswith("ppl"))
-  suite_metrics = make_metric_suite(config, others, inception_weights) if others else None
-  ppl_metrics = ppl_evaluator(config, path_lengths) if path_lengths else None
+  """(state, key) -> metrics for comma-separated metric names of any grammar in
+  ``metrics.registry`` (fid10k, kid1k_digits, ppl1k_w_digits, ...), all checked first.
+
+  Grammar i of ``registry.GRAMMARS`` draws on ``fold_in(key, i)`` (the first on ``key`` itself),
+  so adding a metric of one grammar leaves the others' samples alone.
+  """
+  builders = {
+    "suite": lambda named: suite_evaluator(config, named, inception_weights),
+    "ppl": lambda named: ppl_evaluator(config, named),
+  }
+  order = [grammar.name for grammar in registry.GRAMMARS]
+  built = [
+    (order.index(grammar), builders[grammar](named))
+    for grammar, named in registry.parse(metrics, config.eval_num_samples).items()
+  ]
 
   def evaluate(state, key):
     result = {}
-    if suite_metrics is not None:
-      result.update(suite_metrics(sampler(config, state), key))
-    if ppl_metrics is not None:
-      result.update(ppl_metrics(state, jax.random.fold_in(key, 1)))
+    for index, evaluator in built:
+      result.update(evaluator(state, jax.random.fold_in(key, index) if index else key))
     return result
 
   return evaluate
 
 
-def ppl_evaluator(config, names: list[str]):
-  """(state, key) -> {ppl key: value} for PPL metric names (``metrics.ppl.parse``); runs of a
+def ppl_evaluator(config, named: list):
+  """(state, key) -> {ppl key: value} for (name, ``metrics.ppl.PPLSpec``) pairs; runs of a
   family with a ``latent_space`` only (PPL reads the mapping and synthesis networks apart).
 
   Raises:
@@ -78,6 +84,7 @@ def ppl_evaluator(config, names: list[str]):
   """
   from gans_jax.metrics import ppl
 
+  names = [name for name, _ in named]
   latent_space = trainers.get_family(config.family).latent_space
   if latent_space is None:
     having = ", ".join(trainers.families_with(lambda f: f.latent_space))
@@ -85,7 +92,7 @@ def ppl_evaluator(config, names: list[str]):
       f"PPL ({', '.join(names)}) needs a run of a family with a mapping network ({having}), "
       f"not {config.family}."
     )
-  specs = [ppl.parse(name, config.eval_num_samples) for name in names]
+  specs = [spec for _, spec in named]
   distances = {}
 
   def evaluate(state, key):
@@ -154,16 +161,16 @@ def translation_evaluator(config):
   return translation.cycle_evaluator(forward, backward, inputs, targets)
 
 
-def make_metric_suite(config, metrics: str, inception_weights: str | None = None):
-  """An evaluator of named metrics (``gans_jax.metrics.suite``) against the config's dataset.
+def suite_evaluator(config, named: list, inception_weights: str | None = None):
+  """(state, key) -> metrics for (name, ``metrics.suite.MetricSpec``) pairs, against the
+  config's dataset.
 
   Raises:
     ValueError: for an unknown metric name, image metrics on 2-D data, or the digits detector on
       another dataset; inception.WeightsError if Inception weights are needed and absent.
   """
-  specs = suite.parse_metrics(metrics, config.eval_num_samples)
-  if not specs:
-    raise errors.ConfigError("No metrics named; e.g. --metrics fid10k,kid10k or fd1k_digits.")
+  specs = [spec for _, spec in named]
+  metrics = ",".join(name for name, _ in named)
   if config.dataset in data_pipelines.POINT_DATASETS:
     raise errors.ConfigError(
       f"Image metrics ({metrics}) do not apply to the 2-D dataset {config.dataset}."
@@ -185,9 +192,10 @@ def make_metric_suite(config, metrics: str, inception_weights: str | None = None
     detectors["selfsup"] = lambda: suite.selfsup_detector(references["train"], steps)
 
   references = {split: run_data.real_images(config, split) for split in ("train", "test")}
-  return suite.metric_suite(
+  evaluate = suite.metric_suite(
     specs, detectors, references, config.model.latent_dim, num_classes=config.model.num_classes
   )
+  return lambda state, key: evaluate(sampler(config, state), key)
 
 
 def dataset_evaluator(config):

@@ -281,7 +281,7 @@ class _Run:
     render_grid = render_grid or grids.latent_grid(config, self.sample_shape)
     writer = writers.MetricWriter(workdir)
     writer.restart_at(start_step)
-    writer.text(start_step, "config", _config_markdown(config))
+    writer.text(start_step, "config", writers.config_markdown(config_utils.to_dict(config)))
     stage = trainers.stage_at(self.stages, start_step)
     progress = writers.Progress(config.num_steps, stage.batch_size, start_step)
     end_step = config.num_steps if stop_after is None else min(stop_after, config.num_steps)
@@ -307,7 +307,7 @@ class _Run:
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
         _check_finite(step, metrics, self.saved_step)
         writer.write(step, "train", metrics)
-        writer.scalars(step, learning_rates(config, step))
+        writer.scalars(step, optimizers.learning_rates(config, step))
         log(progress.report(step, metrics))
       self.periodic_outputs(step, end_step, state, writer, evaluate, render_grid, plot_centers)
       by_steps, by_time = self.save_due(step, end_step)
@@ -320,7 +320,7 @@ class _Run:
     if step >= config.num_steps:
       eval_metrics = self.finish(step, state, writer, evaluate, signals)
     writer.close()
-    log(_summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics))
+    log(writers.run_summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics))
     return RunResult(state, workdir, eval_metrics, metrics)
 
   def periodic_outputs(self, step, end_step, state, writer, evaluate, render_grid, centers):
@@ -342,7 +342,7 @@ class _Run:
     if jax.process_index() == 0 and evaluate_now:
       periodic = evaluate(host_state, run_keys.root_keys(config.seed).eval)
       writer.write(step, "eval", periodic)
-      self.log(f"step {step} eval: " + _format_metrics(periodic))
+      self.log(f"step {step} eval: " + writers.format_metrics(periodic))
 
   def finish(self, step, state, writer, evaluate, signals) -> dict:
     """The end of a run, once its last checkpoint is saved: loss curves, the final evaluation,
@@ -390,45 +390,3 @@ def sharded_initial_state(config, sample_shape: Sequence[int], mesh):
     # Leaves only: each call builds its own optimizer closures, held in a pytree's static part.
     leaves = jax.jit(lambda: jax.tree.leaves(init()), out_shardings=shardings)()
   return jax.tree.unflatten(treedef, leaves), jax.tree.unflatten(treedef, shardings)
-
-
-def learning_rates(config, step: int) -> dict[str, float]:
-  """{"lr/g": ..., "lr/d": ...}: each optimizer's rate at its update count after ``step``
-  generator steps (D updates ``d_steps`` times per step)."""
-  rates = {}
-  for role, section in config.optim.items():
-    rate = optimizers.learning_rate(section)
-    updates = step * (config.get("d_steps", 1) if role == "d" else 1)
-    rates[f"lr/{role}"] = float(rate(updates)) if callable(rate) else float(rate)
-  return rates
-
-
-def _config_markdown(config) -> str:
-  """The resolved config as a Markdown code block (TensorBoard's text tab)."""
-  text = json.dumps(config_utils.to_dict(config), indent=2, sort_keys=True)
-  return "\n".join("    " + line for line in text.splitlines())
-
-
-def _summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics) -> str:
-  rate = writers.rate_text(images_seen / max(elapsed, 1e-9))
-  lines = [
-    "",
-    f"Run directory: {workdir}",
-    f"Trained steps {start_step} -> {step} in {elapsed:.0f}s ({rate} img/s, compilation included).",
-    "Final train metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())),
-  ]
-  for name, value in eval_metrics.items():
-    lines.append(f"  {name}: {_format_value(value)}")
-  lines.append(
-    "Files: config.json, checkpoints/, tensorboard/, metrics.jsonl, samples_*.png, "
-    "loss_curves.png, finished.json (once finished), run.lock"
-  )
-  return "\n".join(lines)
-
-
-def _format_value(value) -> str:
-  return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
-def _format_metrics(metrics: dict) -> str:
-  return ", ".join(f"{k}={_format_value(v)}" for k, v in metrics.items() if not isinstance(v, list))

@@ -1,4 +1,4 @@
-"""The ``gans-jax`` command: parse arguments, then call ``gans_jax.experiment``.
+"""The ``gans-jax`` command: parse arguments, then dispatch (``COMMANDS``) to the library.
 
   gans-jax train [--config FILE[:ARG]] [--workdir DIR] [--config.KEY=VALUE ...]
   gans-jax sample --workdir DIR (--num N | --per-class N | --labels A,B,..) --out F.npz|DIR/
@@ -34,6 +34,16 @@ def _parser(with_figures: bool = True) -> argparse.ArgumentParser:
   names need ``gans_jax.trainers`` (and with it JAX) imported."""
   parser = argparse.ArgumentParser(prog="gans-jax", description=__doc__.split("\n")[0])
   commands = parser.add_subparsers(dest="command", required=True)
+  _add_training_commands(commands)
+  _add_evaluation_and_study_commands(commands)
+  _add_weight_commands(commands)
+  if with_figures:
+    _add_figure_commands(commands)
+  return parser
+
+
+def _add_training_commands(commands) -> None:
+  """train, describe, list and sample."""
   train = commands.add_parser(
     "train",
     help="train a config (resumes an existing --workdir)",
@@ -59,6 +69,10 @@ def _parser(with_figures: bool = True) -> argparse.ArgumentParser:
     "--inputs", help="image-to-image runs: a folder or .npz of inputs (default: held-out data)"
   )
   sample.add_argument("--backward", action="store_true", help="CycleGAN: translate B -> A")
+
+
+def _add_evaluation_and_study_commands(commands) -> None:
+  """The papers' studies, evaluate, fid and report."""
   noise = commands.add_parser(
     "noise-experiment",
     help="Tucker 2022: pix2pix on clean and on noisy semantic maps; RGB table on held-out maps",
@@ -97,6 +111,10 @@ def _parser(with_figures: bool = True) -> argparse.ArgumentParser:
   )
   report.add_argument("--workdir", required=True)
   report.add_argument("--out", help="default DIR/report.html")
+
+
+def _add_weight_commands(commands) -> None:
+  """Converters of the reference codebases' weights."""
   convert = commands.add_parser(
     "convert-inception-weights", help="pytorch-fid's .pth -> .npz for gans-jax (needs torch)"
   )
@@ -108,9 +126,6 @@ def _parser(with_figures: bool = True) -> argparse.ArgumentParser:
   convert_lpips.add_argument("vgg", help="torchvision's vgg16-397923af.pth")
   convert_lpips.add_argument("lin", help="the lpips package's weights/v0.1/vgg.pth")
   convert_lpips.add_argument("target", help="the .npz to write")
-  if with_figures:
-    _add_figure_commands(commands)
-  return parser
 
 
 def _add_figure_commands(commands) -> None:
@@ -161,20 +176,15 @@ def _listing(what: str) -> str:
       ["Datasets (config.dataset or dataset=):"]
       + [f"  {name.ljust(width)}  {text}" for name, text in sources.DATASETS.items()]
     )
-  from gans_jax.metrics import suite
+  from gans_jax.metrics import registry
 
-  lines = [
-    "Metrics (--metrics / config.eval.metrics): KIND[COUNT][_DETECTOR], e.g. fid10k, "
-    "kid1k_digits; COUNT: generated samples (500, 10k, 50k; default eval_num_samples).",
-    "  KIND:",
-    *(f"    {kind}: {text}" for kind, text in suite.KINDS.items()),
-    "  DETECTOR:",
-    *(f"    {name}: {text}" for name, text in suite.DETECTORS.items()),
-    "  StyleGAN: ppl[COUNT]_<z|w>[_full|_end][_lpips|_digits|_inception], e.g. ppl10k_w_full_lpips "
-    "(perceptual path length, Karras et al. 2019).",
+  lines = ["Metrics (--metrics / config.eval.metrics), one grammar each:"]
+  for grammar in registry.GRAMMARS:
+    lines.extend(f"  {line}" for line in grammar.help)
+  lines.append(
     "  Built in, without --metrics: the digits classifier's scores on digits runs, mode "
-    "coverage on ring8 / grid25, held-out L1 / SSIM / PSNR (pix2pix) and cycle L1 (CycleGAN).",
-  ]
+    "coverage on ring8 / grid25, held-out L1 / SSIM / PSNR (pix2pix) and cycle L1 (CycleGAN)."
+  )
   return "\n".join(lines)
 
 

@@ -54,3 +54,14 @@ def build_optimizer(section) -> optax.GradientTransformation:
   if section.name not in OPTIMIZERS:
     raise errors.ConfigError(f"Unknown optimizer {section.name!r}; known: {', '.join(OPTIMIZERS)}.")
   return OPTIMIZERS[section.name](section, learning_rate(section))
+
+
+def learning_rates(config, step: int) -> dict[str, float]:
+  """{"lr/g": ..., "lr/d": ...}: each optimizer's rate at its update count after ``step``
+  generator steps (D updates ``d_steps`` times per step)."""
+  rates = {}
+  for role, section in config.optim.items():
+    rate = learning_rate(section)
+    updates = step * (config.get("d_steps", 1) if role == "d" else 1)
+    rates[f"lr/{role}"] = float(rate(updates)) if callable(rate) else float(rate)
+  return rates

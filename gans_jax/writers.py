@@ -237,3 +237,35 @@ def rate_text(per_second: float) -> str:
 def _duration(seconds: float) -> str:
   minutes, seconds = divmod(int(seconds), 60)
   return f"{minutes}m{seconds:02d}s"
+
+
+def config_markdown(config: dict) -> str:
+  """A resolved config (as a dict) as a Markdown code block (TensorBoard's text tab)."""
+  text = json.dumps(config, indent=2, sort_keys=True)
+  return "\n".join("    " + line for line in text.splitlines())
+
+
+def run_summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics) -> str:
+  """The lines a run prints at its end: where, how far and fast, its last metrics, its files."""
+  rate = rate_text(images_seen / max(elapsed, 1e-9))
+  lines = [
+    "",
+    f"Run directory: {workdir}",
+    f"Trained steps {start_step} -> {step} in {elapsed:.0f}s ({rate} img/s, compilation included).",
+    "Final train metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())),
+  ]
+  for name, value in eval_metrics.items():
+    lines.append(f"  {name}: {_format_value(value)}")
+  lines.append(
+    "Files: config.json, checkpoints/, tensorboard/, metrics.jsonl, samples_*.png, "
+    "loss_curves.png, finished.json (once finished), run.lock"
+  )
+  return "\n".join(lines)
+
+
+def _format_value(value) -> str:
+  return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def format_metrics(metrics: dict) -> str:
+  return ", ".join(f"{k}={_format_value(v)}" for k, v in metrics.items() if not isinstance(v, list))

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from gans_jax import main
-from gans_jax.metrics import feature_scores, fid, inception, suite
+from gans_jax.metrics import feature_scores, fid, inception, registry, suite
 from tests.helpers import TINY_DCGAN
 
 
@@ -26,6 +26,32 @@ def weights_file(tmp_path_factory):
 def private_cache(tmp_path, monkeypatch):
   monkeypatch.setattr(suite, "cache_root", lambda: tmp_path / "reference_features")
   return tmp_path / "reference_features"
+
+
+def test_one_registry_routes_every_metric_name():
+  grouped = registry.parse("kid1k_digits, ppl500_w_digits,fid10k,pr_selfsup", 2000)
+  assert list(grouped) == ["suite", "ppl"]  # GRAMMARS order, whatever the names' order.
+  assert [name for name, _ in grouped["suite"]] == ["kid1k_digits", "fid10k", "pr_selfsup"]
+  assert grouped["suite"][2][1] == suite.MetricSpec("pr", 2000, "selfsup")
+  assert grouped["ppl"][0][1].key == "ppl500_w_full_proxy_digits"
+  assert registry.parse(" , ", 1000) == {}
+  # A name no grammar claims shows them all; one a grammar claims gets that grammar's message.
+  with pytest.raises(ValueError, match="Unknown metric 'ssim10k': expected one of KIND.*ppl"):
+    registry.parse("fid10k,ssim10k", 1000)
+  with pytest.raises(ValueError, match="Unknown PPL metric 'ppl10k_x'"):
+    registry.parse("fid10k,ppl10k_x", 1000)
+  with pytest.raises(ValueError, match="Unknown metric 'fid10m'"):
+    registry.parse("fid10m", 1000)
+
+
+def test_ppl_on_a_family_without_a_latent_space_names_those_with_one(tmp_path):
+  from gans_jax import evaluation
+  from tests.helpers import tiny_config
+
+  with pytest.raises(
+    ValueError, match=r"needs a run of a family with a mapping network \(stylegan\)"
+  ):
+    evaluation.named_evaluator(tiny_config(), "ppl1k_w_digits")
 
 
 def test_metric_names_parse_with_their_protocol():
