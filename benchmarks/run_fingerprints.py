@@ -9,7 +9,8 @@ a change, on the same machine, and compare the JSON: XLA:CPU's float results can
 CPU models, so fingerprints are compared only side by side on one machine.
 
 Cases: ``default`` is ``gans-jax train`` with no config (README command 1's run, full length);
-``pix2pix`` and ``stylegan`` are short runs of their default configs on embedded data.
+``pix2pix``, ``stylegan``, ``artgan`` and ``wgan_gp`` (on digits) are short runs of those configs
+on embedded data.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ CASES = {
     "--config", "configs/stylegan.py", "--config.progressive.initial_kimg=0.256",
     "--config.progressive.stable_kimg=0.064", "--config.progressive.fade_kimg=0.064",
     "--config.num_steps=12", "--config.checkpoint_every_steps=1000", "--config.eval_num_samples=64",
+  ],
+  # Short runs of two more trainers' steps: ArtGAN (label flips, noise) and WGAN-GP on images.
+  "artgan": [
+    "--config", "configs/artgan.py", "--config.num_steps=20", "--config.checkpoint_every_steps=20",
+    "--config.sample_every_steps=20", "--config.eval_num_samples=64",
+  ],
+  "wgan_gp": [
+    "--config", "configs/wgan.py:dataset=digits", "--config.num_steps=20",
+    "--config.checkpoint_every_steps=20", "--config.sample_every_steps=20",
+    "--config.eval_num_samples=64",
   ],
 }  # fmt: skip
 

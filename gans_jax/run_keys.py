@@ -17,3 +17,12 @@ class RootKeys(NamedTuple):
 
 def root_keys(seed: int) -> RootKeys:
   return RootKeys(*jax.random.split(jax.random.PRNGKey(seed), 3))
+
+
+def split(key: jax.Array, *names: str) -> dict[str, jax.Array]:
+  """{name: key} for one ``jax.random.split(key, len(names))``, in the order given: every use
+  of randomness in a step draws on a key named for it (the i-th name gets the i-th key, so
+  renaming never changes a run's numbers)."""
+  if len(set(names)) != len(names):
+    raise ValueError(f"Key names must differ (a key is never used twice): {names}.")
+  return dict(zip(names, jax.random.split(key, len(names)), strict=True))

@@ -117,3 +117,19 @@ def test_nan_loss_stops_with_clear_error_and_no_bad_checkpoint(tmp_path):
   checkpoints = [p.name for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit()]
   step = int(str(info.value).split("at step ")[1].split(";")[0])
   assert all(int(c) < step for c in checkpoints)
+
+
+def test_named_keys_are_the_plain_split_in_order():
+  from gans_jax import run_keys
+
+  key = jax.random.PRNGKey(3)
+  named = run_keys.split(key, "z", "label", "noise")
+  assert list(named) == ["z", "label", "noise"]
+  for got, expected in zip(named.values(), jax.random.split(key, 3), strict=True):
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+  roots = run_keys.root_keys(7)
+  np.testing.assert_array_equal(
+    np.asarray(roots.grid), np.asarray(jax.random.split(jax.random.PRNGKey(7), 3)[1])
+  )
+  with pytest.raises(ValueError, match="never used twice"):
+    run_keys.split(key, "z", "z")

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from gans_jax import run_keys
 from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import gan
 
@@ -80,13 +81,14 @@ def reconstruction_error(g: ModelState, d: ModelState, g_params, real) -> jax.Ar
 def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, *, config):
   classes = config.model.num_classes
   transform = gan.d_input_transform(config)
-  keys = jax.random.split(key, 6)
-  fake, fake_labels = gan.generated_for_d(g, keys[:3], real.shape[0], config, transform)
+  keys = run_keys.split(key, *gan.FAKE_KEYS, "real_noise", "real_transform", "label_flip")
+  fake, fake_labels = gan.generated_for_d(g, keys, real.shape[0], config, transform)
   if config.artgan.real_noise:
-    real = real + config.artgan.real_noise * jax.random.normal(keys[3], real.shape, real.dtype)
-  real = transform(real, keys[4])
+    noise = jax.random.normal(keys["real_noise"], real.shape, real.dtype)
+    real = real + config.artgan.real_noise * noise
+  real = transform(real, keys["real_transform"])
   real_targets, fake_targets = flip_targets(
-    keys[5], real_labels, fake_labels, classes, config.artgan.label_flip
+    keys["label_flip"], real_labels, fake_labels, classes, config.artgan.label_flip
   )
 
   def loss_fn(params):

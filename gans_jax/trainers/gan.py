@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from gans_jax import augment, ema, models
+from gans_jax import augment, ema, models, run_keys
 from gans_jax.losses import get_adversarial_loss
 from gans_jax.train_state import GANState, ModelState, model_state
 
@@ -135,28 +135,34 @@ def sample_latents(z_key, label_key, batch: int, config) -> tuple[jax.Array, jax
   return z, random_labels(label_key, batch, config.model.num_classes)
 
 
-def generated_for_d(g: ModelState, keys, batch: int, config, transform):
+# The keys of generated_for_d, first in every D update's split.
+FAKE_KEYS = ("z", "label", "fake_transform")
+
+
+def generated_for_d(g: ModelState, keys: dict, batch: int, config, transform):
   """(G's samples as D's update sees them [batch, ...], their labels [batch]): drawn with
-  ``keys`` (z, labels, input transform), no gradient to G, through D's input transform. G's
-  running statistics are not updated (they change in G's own step only)."""
-  z, labels = sample_latents(keys[0], keys[1], batch, config)
+  ``keys`` (``FAKE_KEYS``), no gradient to G, through D's input transform. G's running
+  statistics are not updated (they change in G's own step only)."""
+  z, labels = sample_latents(keys["z"], keys["label"], batch, config)
   fake, _ = g.apply(z, labels=labels, train=True)
-  return transform(jax.lax.stop_gradient(fake), keys[2]), labels
+  return transform(jax.lax.stop_gradient(fake), keys["fake_transform"]), labels
 
 
 def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, *, config):
   loss = get_adversarial_loss(config.loss.name)
   transform = d_input_transform(config)
-  keys = jax.random.split(key, 8)
-  fake, fake_labels = generated_for_d(g, keys[:3], real.shape[0], config, transform)
-  real = transform(real, keys[3])
+  keys = run_keys.split(
+    key, *FAKE_KEYS, "real_transform", "real_dropout", "fake_dropout", "penalty", "penalty_dropout"
+  )
+  fake, fake_labels = generated_for_d(g, keys, real.shape[0], config, transform)
+  real = transform(real, keys["real_transform"])
 
   def loss_fn(params):
     real_out, stats = d.apply(
-      real, labels=real_labels, train=True, params=params, rngs={"dropout": keys[4]}
+      real, labels=real_labels, train=True, params=params, rngs={"dropout": keys["real_dropout"]}
     )
     fake_out, stats = d.replace(batch_stats=stats).apply(
-      fake, labels=fake_labels, train=True, params=params, rngs={"dropout": keys[5]}
+      fake, labels=fake_labels, train=True, params=params, rngs={"dropout": keys["fake_dropout"]}
     )
     (real_logits, real_classes), (fake_logits, fake_classes) = map(
       _split_outputs, (real_out, fake_out)
@@ -171,9 +177,15 @@ def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, 
     if config.loss.gradient_penalty:
       # D's statistics are not updated by the penalty's extra forward pass.
       critic = lambda x: _split_outputs(
-        d.apply(x, labels=real_labels, train=True, params=params, rngs={"dropout": keys[7]})[0]
+        d.apply(
+          x,
+          labels=real_labels,
+          train=True,
+          params=params,
+          rngs={"dropout": keys["penalty_dropout"]},
+        )[0]
       )[0]
-      aux["gradient_penalty"] = gradient_penalty(critic, real, fake, keys[6])
+      aux["gradient_penalty"] = gradient_penalty(critic, real, fake, keys["penalty"])
       total += config.loss.gradient_penalty * aux["gradient_penalty"]
     return total, (stats, aux)
 

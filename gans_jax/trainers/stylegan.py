@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gans_jax import ema, errors, models
+from gans_jax import ema, errors, models, run_keys
 from gans_jax.models import stylegan as networks
 from gans_jax.train_state import GANState, ModelState, model_state
 from gans_jax.trainers import gan
@@ -130,10 +130,16 @@ def truncate(ws: jax.Array, w_avg: jax.Array, psi, cutoff: int | None = None) ->
   return jnp.where(layers < cutoff, truncated, ws)
 
 
-def _mixed_styles(apply_fn, params, keys, batch: int, level: int, config):
+# The keys of ``generated``, first in every update's split.
+GENERATION_KEYS = ("z", "z_mix", "mix_chance", "crossover", "noise")
+
+
+def _mixed_styles(apply_fn, params, keys: dict, batch: int, level: int, config):
   """Styles [B, 2 num_levels, W] of fresh latents with style-mixing regularization, and the
   first latents' w [B, W]."""
-  z_key, z2_key, chance_key, crossover_key = keys
+  z_key, z2_key, chance_key, crossover_key = (
+    keys[name] for name in ("z", "z_mix", "mix_chance", "crossover")
+  )
   latent = config.model.latent_dim
   map_fn = lambda z: apply_fn({"params": params}, z, method="map")  # noqa: E731
   w = map_fn(jax.random.normal(z_key, (batch, latent)))
@@ -152,11 +158,12 @@ def num_levels_of(g_params) -> int:
   return sum(name.startswith("to_rgb_") for name in g_params["synthesis"])
 
 
-def generated(g: ModelState, params, keys, batch: int, stage, alpha, config):
-  """(images [B, S, S, C] at the stage's level with mixed styles, the first latents' w)."""
-  ws, w = _mixed_styles(g.apply_fn, params, keys[:4], batch, stage.level, config)
+def generated(g: ModelState, params, keys: dict, batch: int, stage, alpha, config):
+  """(images [B, S, S, C] at the stage's level with mixed styles, the first latents' w), drawn
+  with ``keys`` (``GENERATION_KEYS``)."""
+  ws, w = _mixed_styles(g.apply_fn, params, keys, batch, stage.level, config)
   images = g.apply_fn(
-    {"params": params}, ws, stage.level, alpha, method="synthesize", rngs={"noise": keys[4]}
+    {"params": params}, ws, stage.level, alpha, method="synthesize", rngs={"noise": keys["noise"]}
   )
   return images, w
 
@@ -201,9 +208,9 @@ def _apply_scaled(model: ModelState, grads, scale: float) -> ModelState:
 
 def _discriminator_update(g, d, real, keys, stage, alpha, config):
   transform = gan.d_input_transform(config)
-  fake, _ = generated(g, g.params, keys[:5], real.shape[0], stage, alpha, config)
-  fake = transform(jax.lax.stop_gradient(fake), keys[5])
-  real = transform(real, keys[6])
+  fake, _ = generated(g, g.params, keys, real.shape[0], stage, alpha, config)
+  fake = transform(jax.lax.stop_gradient(fake), keys["fake_transform"])
+  real = transform(real, keys["real_transform"])
 
   def loss_fn(params):
     d_fn = lambda x: d.apply_fn({"params": params}, x, stage.level, alpha)  # noqa: E731
@@ -228,8 +235,8 @@ def _generator_update(g, d, batch: int, keys, stage, alpha, config):
   transform = gan.d_input_transform(config)
 
   def loss_fn(params):
-    fake, w = generated(g, params, keys[:5], batch, stage, alpha, config)
-    fake = transform(fake, keys[5])  # G learns through D's input transform (DiffAugment).
+    fake, w = generated(g, params, keys, batch, stage, alpha, config)
+    fake = transform(fake, keys["fake_transform"])  # G learns through D's input transform.
     logits = d.apply_fn({"params": d.params}, fake, stage.level, alpha)
     return jnp.mean(jax.nn.softplus(-logits)), w
 
@@ -258,10 +265,10 @@ def train_step(state: GANState, batch, *, config, stage: stages_lib.Stage):
     g, d = _restart_optimizer(g, restart), _restart_optimizer(d, restart)
   mirror_key = mirror_key if config.data.get("mirror", False) else None
   real = real_at_level(batch["x"], stage.level, alpha, mirror_key)
-  d, metrics = _discriminator_update(g, d, real, jax.random.split(d_keys, 7), stage, alpha, config)
-  g, w_mean, g_metrics = _generator_update(
-    g, d, real.shape[0], jax.random.split(g_keys, 6), stage, alpha, config
-  )
+  d_keys = run_keys.split(d_keys, *GENERATION_KEYS, "fake_transform", "real_transform")
+  d, metrics = _discriminator_update(g, d, real, d_keys, stage, alpha, config)
+  g_keys = run_keys.split(g_keys, *GENERATION_KEYS, "fake_transform")
+  g, w_mean, g_metrics = _generator_update(g, d, real.shape[0], g_keys, stage, alpha, config)
   decay = 0.5 ** (stage.batch_size / (config.ema_kimg * 1000.0))
   g_ema = ema.update_ema(state.g_ema, g.params, decay)
   w_avg = W_AVG_DECAY * state.extra["w_avg"] + (1.0 - W_AVG_DECAY) * w_mean
