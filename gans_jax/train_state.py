@@ -74,6 +74,20 @@ class GANState(flax.struct.PyTreeNode):
   g_ema: Any = None
   extra: Any = flax.struct.field(default_factory=dict)
 
+  @classmethod
+  def create(cls, key, *, g, d, optim, ema: bool = False, extra=None) -> GANState:
+    """The state at step 0: ``g`` and ``d`` are (apply_fn, variables) pairs whose optimizers come
+    from ``optim.g`` / ``optim.d``; with ``ema``, G's EMA starts as a copy of its params."""
+    (g_apply, g_vars), (d_apply, d_vars) = g, d
+    return cls(
+      step=jnp.zeros((), jnp.int32),
+      key=key,
+      g=model_state(g_apply, g_vars, optim.g),
+      d=model_state(d_apply, d_vars, optim.d),
+      g_ema=jax.tree.map(jnp.copy, g_vars["params"]) if ema else None,
+      extra={} if extra is None else extra,
+    )
+
   def sampling_params(self):
     """G's params to sample with: the EMA when kept, else the live params."""
     return self.g.params if self.g_ema is None else self.g_ema

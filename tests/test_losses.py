@@ -6,7 +6,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans_jax.losses import ADVERSARIAL_LOSSES, get_adversarial_loss
+from gans_jax.losses import (
+  ADVERSARIAL_LOSSES,
+  get_adversarial_loss,
+  logistic_discriminator_per_example,
+)
 
 REAL = jnp.array([2.0, -1.0])
 FAKE = jnp.array([0.5, -3.0])
@@ -27,6 +31,17 @@ def test_bce_discriminator_is_goodfellow_value_function():
   for name in ("minimax", "non_saturating"):
     value = get_adversarial_loss(name).discriminator(REAL, FAKE)
     np.testing.assert_allclose(value, expected, rtol=1e-6)
+
+
+def test_stylegans_per_example_logistic_loss_is_the_same_value():
+  per_example = logistic_discriminator_per_example(REAL, FAKE)
+  expected = [
+    -math.log(sigmoid(r)) - math.log(1 - sigmoid(f))
+    for r, f in zip(REAL.tolist(), FAKE.tolist(), strict=True)
+  ]
+  np.testing.assert_allclose(per_example, expected, rtol=1e-6)
+  bce = get_adversarial_loss("non_saturating").discriminator(REAL, FAKE)
+  np.testing.assert_allclose(jnp.mean(per_example), bce, rtol=1e-6)
 
 
 def test_minimax_generator_is_log_one_minus_d():

@@ -4,7 +4,16 @@ from gans_jax.losses.adversarial import (
   ADVERSARIAL_LOSSES,
   AdversarialLoss,
   get_adversarial_loss,
+  logistic_discriminator_per_example,
+  non_saturating_generator,
   target_loss,
 )
 
-__all__ = ["ADVERSARIAL_LOSSES", "AdversarialLoss", "get_adversarial_loss", "target_loss"]
+__all__ = [
+  "ADVERSARIAL_LOSSES",
+  "AdversarialLoss",
+  "get_adversarial_loss",
+  "logistic_discriminator_per_example",
+  "non_saturating_generator",
+  "target_loss",
+]

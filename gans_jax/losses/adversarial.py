@@ -23,6 +23,12 @@ def bce_discriminator(real: Array, fake: Array) -> Array:
   return jnp.mean(jax.nn.softplus(-real)) + jnp.mean(jax.nn.softplus(fake))
 
 
+def logistic_discriminator_per_example(real: Array, fake: Array) -> Array:
+  """softplus(D(G(z))) + softplus(-D(x)) per example [B], the same loss as ``bce_discriminator``
+  summed before averaging, as NVlabs' StyleGAN writes it (``training/loss.py``, D_logistic)."""
+  return jax.nn.softplus(fake) + jax.nn.softplus(-real)
+
+
 def minimax_generator(fake: Array) -> Array:
   """E[log(1 - D(G(z)))], the saturating generator loss of Goodfellow 2014, Eq. 1."""
   return -jnp.mean(jax.nn.softplus(fake))

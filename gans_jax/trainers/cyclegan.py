@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from gans_jax import errors, models
 from gans_jax.losses import target_loss
 from gans_jax.models.cyclegan import TwoWay
-from gans_jax.train_state import GANState, ModelState, model_state
+from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import translation
 
 
@@ -64,11 +64,11 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
     "pool_size_a": jnp.zeros((), jnp.int32),
     "pool_size_b": jnp.zeros((), jnp.int32),
   }
-  return GANState(
-    step=jnp.zeros((), jnp.int32),
-    key=train_key,
-    g=model_state(generators.apply, g_vars, config.optim.g),
-    d=model_state(discriminators.apply, d_vars, config.optim.d),
+  return GANState.create(
+    train_key,
+    g=(generators.apply, g_vars),
+    d=(discriminators.apply, d_vars),
+    optim=config.optim,
     extra=extra,
   )
 

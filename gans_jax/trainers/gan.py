@@ -28,7 +28,7 @@ import optax
 
 from gans_jax import augment, ema, models, run_keys
 from gans_jax.losses import get_adversarial_loss
-from gans_jax.train_state import GANState, ModelState, model_state
+from gans_jax.train_state import GANState, ModelState
 
 
 def build_networks(config: ml_collections.ConfigDict, sample_shape: Sequence[int]):
@@ -63,12 +63,12 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
     {"params": d_key}, jnp.zeros((init_batch, *sample_shape)), labels=labels, train=False
   )
 
-  return GANState(
-    step=jnp.zeros((), jnp.int32),
-    key=train_key,
-    g=model_state(generator.apply, g_vars, config.optim.g),
-    d=model_state(discriminator.apply, d_vars, config.optim.d),
-    g_ema=jax.tree.map(jnp.copy, g_vars["params"]) if config.ema_decay > 0 else None,
+  return GANState.create(
+    train_key,
+    g=(generator.apply, g_vars),
+    d=(discriminator.apply, d_vars),
+    optim=config.optim,
+    ema=config.ema_decay > 0,
   )
 
 

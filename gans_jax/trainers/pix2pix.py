@@ -27,7 +27,7 @@ import jax.numpy as jnp
 
 from gans_jax import models
 from gans_jax.losses import target_loss
-from gans_jax.train_state import GANState, ModelState, model_state
+from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import translation
 
 
@@ -49,11 +49,8 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   pair = jnp.zeros((1, *sample_shape[:2], inputs.shape[-1] + sample_shape[-1]))
   g_vars = generator.init({"params": g_key, "dropout": dropout_key}, inputs, train=False)
   d_vars = discriminator.init({"params": d_key}, pair, train=False)
-  return GANState(
-    step=jnp.zeros((), jnp.int32),
-    key=train_key,
-    g=model_state(generator.apply, g_vars, config.optim.g),
-    d=model_state(discriminator.apply, d_vars, config.optim.d),
+  return GANState.create(
+    train_key, g=(generator.apply, g_vars), d=(discriminator.apply, d_vars), optim=config.optim
   )
 
 

@@ -30,9 +30,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gans_jax import ema, errors, models, run_keys
+from gans_jax import ema, errors, losses, models, run_keys
 from gans_jax.models import stylegan as networks
-from gans_jax.train_state import GANState, ModelState, model_state
+from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import gan
 from gans_jax.trainers import stages as stages_lib
 from gans_jax.trainers.types import LatentSpace
@@ -90,12 +90,12 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
     {"params": d_key}, jnp.zeros((4, *sample_shape)), method="every_level"
   )
   first = stages(config, sample_shape)[0]
-  return GANState(
-    step=jnp.zeros((), jnp.int32),
-    key=train_key,
-    g=model_state(generator.apply, g_vars, config.optim.g),
-    d=model_state(discriminator.apply, d_vars, config.optim.d),
-    g_ema=jax.tree.map(jnp.copy, g_vars["params"]),
+  return GANState.create(
+    train_key,
+    g=(generator.apply, g_vars),
+    d=(discriminator.apply, d_vars),
+    optim=config.optim,
+    ema=True,
     extra={
       "w_avg": jnp.zeros((config.model.generator.w_dim,), jnp.float32),
       "level": jnp.asarray(first.level, jnp.int32),
@@ -215,7 +215,7 @@ def _discriminator_update(g, d, real, keys, stage, alpha, config):
   def loss_fn(params):
     d_fn = lambda x: d.apply_fn({"params": params}, x, stage.level, alpha)  # noqa: E731
     real_logits, fake_logits = d_fn(real), d_fn(fake)
-    adversarial = jnp.mean(jax.nn.softplus(fake_logits) + jax.nn.softplus(-real_logits))
+    adversarial = jnp.mean(losses.logistic_discriminator_per_example(real_logits, fake_logits))
     r1 = jnp.mean(r1_penalty(d_fn, real))
     return adversarial + 0.5 * config.loss.r1_gamma * r1, (real_logits, fake_logits, r1)
 
@@ -238,7 +238,7 @@ def _generator_update(g, d, batch: int, keys, stage, alpha, config):
     fake, w = generated(g, params, keys, batch, stage, alpha, config)
     fake = transform(fake, keys["fake_transform"])  # G learns through D's input transform.
     logits = d.apply_fn({"params": d.params}, fake, stage.level, alpha)
-    return jnp.mean(jax.nn.softplus(-logits)), w
+    return losses.non_saturating_generator(logits), w
 
   (loss, w), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
   return _apply_scaled(g, grads, stage.learning_rate_scale), jnp.mean(w, axis=0), {"g_loss": loss}
