@@ -23,7 +23,7 @@ def get_config(arg=None):
   arg = config_utils.parse_arg(
     arg, dataset="digits", resolution=32, channels=1, width=16, steps=2000, batch=64, classes=0
   )
-  config = config_utils.image_gan_config(arg)
+  config = config_utils.image_gan_config(arg, "gan")
   config_utils.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
   config.model.discriminator.conditioning = "auxiliary"
   config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.

@@ -41,7 +41,7 @@ def get_config(arg=None):
     decay_steps=1000,
     tricks=True,
   )
-  config = config_utils.image_gan_config(arg, "artgan", family="artgan")
+  config = config_utils.image_gan_config(arg, "artgan", network="artgan")
   config_utils.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
   config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
   config.augment.translation_ratio = 1 / 16

@@ -36,7 +36,7 @@ def get_config(arg=None):
     clip=0.01,
     noise=0.1,
   )
-  config = config_utils.image_gan_config(arg)
+  config = config_utils.image_gan_config(arg, "gan")
   config.d_steps = arg.k
   for role in ("generator", "discriminator"):
     config.model[role].kernel_size = 5

@@ -37,7 +37,7 @@ def get_config(arg=None):
     batch=64,
     classes=0,
   )
-  config = config_utils.image_gan_config(arg, "dcgan" if arg.net == "conv" else None)
+  config = config_utils.image_gan_config(arg, "gan", network="dcgan" if arg.net == "conv" else None)
   config_utils.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
   if arg.net == "conv":
     config.model.discriminator.conditioning = "input"

@@ -30,7 +30,7 @@ def get_config(arg=None):
   arg = config_utils.parse_arg(
     arg, dataset="digits", resolution=32, channels=1, kernel=4, width=16, steps=2000, batch=128
   )
-  config = config_utils.image_gan_config(arg)  # width: ngf = ndf.
+  config = config_utils.image_gan_config(arg, "gan")  # width: ngf = ndf.
   config.model.generator.kernel_size = arg.kernel
   config.model.discriminator.kernel_size = arg.kernel
 

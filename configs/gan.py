@@ -39,8 +39,7 @@ def get_config(arg=None):
     batch=100,
   )
   points = arg.dataset in ("ring8", "grid25")
-  config = config_utils.base_config()
-  config.family = "gan"
+  config = config_utils.base_config("gan")
   config.dataset = arg.dataset
   config.num_steps = arg.steps or 5000
   config.batch_size = arg.batch

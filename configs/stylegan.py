@@ -40,8 +40,7 @@ from gans_jax.trainers import stages
 def get_config(arg=None):
   arg = config_utils.parse_arg(arg, dataset="digits", resolution=32, channels=1, kimg=-1)
   small = arg.dataset == "digits"
-  config = config_utils.base_config()
-  config.family = "stylegan"
+  config = config_utils.base_config("stylegan")
   config.dataset = arg.dataset
   config.data.resolution = arg.resolution
   config.data.channels = arg.channels

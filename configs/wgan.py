@@ -34,8 +34,7 @@ POINTS = ("ring8", "grid25")
 def get_config(arg=None):
   arg = config_utils.parse_arg(arg, dataset="ring8", gp=True, steps=0, batch=0, width=16)
   points = arg.dataset in POINTS
-  config = config_utils.base_config()
-  config.family = "gan"
+  config = config_utils.base_config("gan")
   config.dataset = arg.dataset
   grid = arg.dataset == "grid25"
   config.num_steps = arg.steps or (20000 if grid else 10000 if points else 2000)

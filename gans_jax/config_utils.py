@@ -281,10 +281,11 @@ def _check_linear_schedules(config: ml_collections.ConfigDict) -> None:
       )
 
 
-def base_config() -> ml_collections.ConfigDict:
-  """Fields every family shares; a config file starts from this and fills in its sections."""
+def base_config(family: str) -> ml_collections.ConfigDict:
+  """Fields every family shares, for ``family`` (a key of ``gans_jax.trainers.FAMILIES``); a
+  config file starts from this and fills in its sections."""
   config = ml_collections.ConfigDict()
-  config.family = "gan"  # Trainer in gans_jax/trainers (see gans_jax.trainers.FAMILIES).
+  config.family = family  # Trainer in gans_jax/trainers (see gans_jax.trainers.FAMILIES).
   config.seed = 0  # Root of every PRNG key and of the data order.
   config.num_steps = 1000  # Generator updates (each preceded by `d_steps` D updates).
   config.batch_size = 64  # Global batch per D or G update, split over all devices.
@@ -346,7 +347,7 @@ def base_config() -> ml_collections.ConfigDict:
   return config
 
 
-def image_gan_config(arg, network: str | None = "dcgan", family: str = "gan"):
+def image_gan_config(arg, family: str, network: str | None = "dcgan"):
   """``base_config()`` filled in from an image config's variant arguments.
 
   Sets the family, dataset, steps, batch size, resolution and channels from ``arg`` (fields
@@ -354,8 +355,7 @@ def image_gan_config(arg, network: str | None = "dcgan", family: str = "gan"):
   network ``network`` for G and D with ``arg.width``, and a checkpoint every 500 steps with a
   sample grid every 250.
   """
-  config = base_config()
-  config.family = family
+  config = base_config(family)
   config.dataset = arg.dataset
   config.num_steps = arg.steps
   config.batch_size = arg.batch
@@ -430,8 +430,7 @@ def translation_config(family: str, dataset: str, steps: int, batch: int, resolu
   constant steps and N / 2 of decay, and ``--config.optim.g.lr_constant_steps=K`` leaves the
   other N - K steps to the decay (``validate`` refuses a schedule that does not end at N).
   """
-  config = base_config()
-  config.family = family
+  config = base_config(family)
   config.dataset = dataset
   config.num_steps = steps
   config.batch_size = batch

@@ -77,7 +77,7 @@ def _add_evaluation_and_study_commands(commands) -> None:
     "noise-experiment",
     help="Tucker 2022: pix2pix on clean and on noisy semantic maps; RGB table on held-out maps",
   )
-  noise.add_argument("--config", default=_PIX2PIX, help="FILE[:ARG] or NAME[:ARG]")
+  noise.add_argument("--config", default=NOISE_EXPERIMENT_CONFIG, help="FILE[:ARG] or NAME[:ARG]")
   noise.add_argument("--workdir", required=True, help="one sub-directory per run")
   noise.add_argument("--noise", type=float, default=0.25, help="fraction of pixels replaced")
   noise.add_argument("--noise-images", type=float, default=1.0, help="fraction of maps noised")
@@ -103,7 +103,9 @@ def _add_evaluation_and_study_commands(commands) -> None:
     "artistic-comparison",
     help="train a config with and without D weight clipping + input noise; compare diversity",
   )
-  compare.add_argument("--config", default=_ARTISTIC, help="FILE[:ARG] or NAME[:ARG]")
+  compare.add_argument(
+    "--config", default=ARTISTIC_COMPARISON_CONFIG, help="FILE[:ARG] or NAME[:ARG]"
+  )
   compare.add_argument("--workdir", required=True, help="one sub-directory per variant")
   compare.add_argument("--num-samples", type=int, default=1000)
   report = commands.add_parser(
@@ -188,8 +190,9 @@ def _listing(what: str) -> str:
   return "\n".join(lines)
 
 
-_ARTISTIC = "artistic"  # Named configs (config_utils.resolve_config_path).
-_PIX2PIX = "pix2pix"
+# The studies' default configs, by config name (config_utils.resolve_config_path).
+ARTISTIC_COMPARISON_CONFIG = "artistic"
+NOISE_EXPERIMENT_CONFIG = "pix2pix"
 
 
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
