@@ -16,21 +16,21 @@ classified as the digit asked for (the worst digit 97 %), Fréchet distance 34.3
 Variant arguments: dataset, resolution, channels, width, steps, batch, classes.
 """
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 
 def get_config(arg=None):
   arg = config_utils.parse_arg(
     arg, dataset="digits", resolution=32, channels=1, width=16, steps=2000, batch=64, classes=0
   )
-  config = config_utils.image_gan_config(arg, "gan")
-  config_utils.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
+  config = config_schema.image_gan_config(arg, "gan")
+  config_schema.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
   config.model.discriminator.conditioning = "auxiliary"
   config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
   config.augment.translation_ratio = 1 / 16
   config.ema_decay = 0.999
   config.loss.name = "non_saturating"
   config.loss.class_weight = 1.0
-  config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
-  config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.g = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.d = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
   return config

@@ -25,7 +25,7 @@ flipping 0.05 and instance noise 0.1 on real images; tricks=false turns both off
 
 import ml_collections
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 
 def get_config(arg=None):
@@ -41,8 +41,8 @@ def get_config(arg=None):
     decay_steps=1000,
     tricks=True,
   )
-  config = config_utils.image_gan_config(arg, "artgan", network="artgan")
-  config_utils.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
+  config = config_schema.image_gan_config(arg, "artgan", network="artgan")
+  config_schema.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
   config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
   config.augment.translation_ratio = 1 / 16
   config.ema_decay = 0.999
@@ -51,7 +51,7 @@ def get_config(arg=None):
   config.artgan.label_flip = 0.05 if arg.tricks else 0.0  # Probability of swapping a target.
   config.artgan.real_noise = 0.1 if arg.tricks else 0.0  # Std of noise on real images.
   for role in ("g", "d"):
-    config.optim[role] = config_utils.optimizer_config(
+    config.optim[role] = config_schema.optimizer_config(
       "rmsprop", 1e-3, decay=0.9, lr_decay_rate=0.9, lr_decay_steps=arg.decay_steps
     )
   return config

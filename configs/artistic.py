@@ -20,7 +20,7 @@ Variant arguments: dataset, resolution, channels, width (ngf = ndf), steps, batc
 per G update), clip (the bound, 0 turns it off), noise (the std, 0 turns it off).
 """
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 
 def get_config(arg=None):
@@ -36,13 +36,13 @@ def get_config(arg=None):
     clip=0.01,
     noise=0.1,
   )
-  config = config_utils.image_gan_config(arg, "gan")
+  config = config_schema.image_gan_config(arg, "gan")
   config.d_steps = arg.k
   for role in ("generator", "discriminator"):
     config.model[role].kernel_size = 5
   config.d_weight_clip = arg.clip
   config.d_input_noise = arg.noise
   config.loss.name = "non_saturating"
-  config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
-  config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.g = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.d = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
   return config

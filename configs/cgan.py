@@ -22,7 +22,7 @@ digit 93 %), Fréchet distance 25.0 on classifier features; at batch 128 (624 s)
 Variant arguments: dataset, net (conv / mlp), resolution, channels, width, steps, batch, classes.
 """
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 
 def get_config(arg=None):
@@ -37,8 +37,10 @@ def get_config(arg=None):
     batch=64,
     classes=0,
   )
-  config = config_utils.image_gan_config(arg, "gan", network="dcgan" if arg.net == "conv" else None)
-  config_utils.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
+  config = config_schema.image_gan_config(
+    arg, "gan", network="dcgan" if arg.net == "conv" else None
+  )
+  config_schema.set_classes(config, arg.classes)  # 0: the dataset's (a folder's subfolders).
   if arg.net == "conv":
     config.model.discriminator.conditioning = "input"
     config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
@@ -57,6 +59,6 @@ def get_config(arg=None):
     raise config_utils.ConfigError(f"net must be conv or mlp, got {arg.net!r}.")
   config.ema_decay = 0.999
   config.loss.name = "non_saturating"
-  config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
-  config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.g = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.d = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
   return config

@@ -25,7 +25,7 @@ Variant arguments: dataset, resolution (a multiple of 4 from 32), steps, batch, 
 (ngf = ndf), blocks (residual blocks).
 """
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 # name -> (source, steps per epoch = the larger domain's training images, as the reference).
 PAPER_DATASETS = {"horse2zebra": ("tfds:cycle_gan/horse2zebra", 1334)}
@@ -43,10 +43,10 @@ def get_config(arg=None):
       "downsamples twice; the 70x70 PatchGAN needs 32)."
     )
   steps = arg.steps or (
-    2500 if embedded else 200 * config_utils.epoch_steps("cyclegan", arg.dataset, PAPER_DATASETS)
+    2500 if embedded else 200 * config_schema.epoch_steps("cyclegan", arg.dataset, PAPER_DATASETS)
   )  # 200 epochs, batch 1.
   source = PAPER_DATASETS.get(arg.dataset, (arg.dataset,))[0]
-  config = config_utils.translation_config("cyclegan", source, steps, arg.batch, resolution)
+  config = config_schema.translation_config("cyclegan", source, steps, arg.batch, resolution)
   width = arg.width or (24 if embedded else 64)
   config.model.generator.name = "resnet"
   # 9 blocks at 256x256, 6 at 128x128 and below (paper, Sec. 7.2).

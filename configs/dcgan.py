@@ -23,14 +23,14 @@ Variant arguments: dataset, resolution (32 / 64 / 128), channels (1 / 3), kernel
 PyTorch reference layout, or 5, Bhavsar 2018's landscape variant), width (ngf = ndf), steps, batch.
 """
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 
 def get_config(arg=None):
   arg = config_utils.parse_arg(
     arg, dataset="digits", resolution=32, channels=1, kernel=4, width=16, steps=2000, batch=128
   )
-  config = config_utils.image_gan_config(arg, "gan")  # width: ngf = ndf.
+  config = config_schema.image_gan_config(arg, "gan")  # width: ngf = ndf.
   config.model.generator.kernel_size = arg.kernel
   config.model.discriminator.kernel_size = arg.kernel
 
@@ -39,6 +39,6 @@ def get_config(arg=None):
   config.ema_decay = 0.999
 
   config.loss.name = "non_saturating"  # The paper's (and every DCGAN code's) G loss.
-  config.optim.g = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
-  config.optim.d = config_utils.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.g = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.d = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
   return config

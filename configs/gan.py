@@ -24,7 +24,7 @@ Variant arguments: dataset, loss (see gans_jax.losses), d_steps (k of Algorithm 
 batch.
 """
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 
 def get_config(arg=None):
@@ -39,7 +39,7 @@ def get_config(arg=None):
     batch=100,
   )
   points = arg.dataset in ("ring8", "grid25")
-  config = config_utils.base_config("gan")
+  config = config_schema.base_config("gan")
   config.dataset = arg.dataset
   config.num_steps = arg.steps or 5000
   config.batch_size = arg.batch
@@ -60,8 +60,8 @@ def get_config(arg=None):
 
   config.loss.name = arg.loss
   learning_rate = 1e-3 if points else 1e-4
-  config.optim.g = config_utils.optimizer_config("adam", learning_rate, b1=0.8)
-  config.optim.d = config_utils.optimizer_config("adam", learning_rate, b1=0.8)
+  config.optim.g = config_schema.optimizer_config("adam", learning_rate, b1=0.8)
+  config.optim.d = config_schema.optimizer_config("adam", learning_rate, b1=0.8)
   config.ema_decay = 0.995 if points else 0.0
   config.checkpoint_every_steps = 1000
   config.sample_every_steps = 1000

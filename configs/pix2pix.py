@@ -29,7 +29,7 @@ training map's pixels replaced by random colours), noise_images (the fraction of
 that get noise).
 """
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 PAPER_DATASETS = {"facades": ("paired:data/facades", 400)}  # name -> (source, training images)
 
@@ -48,10 +48,10 @@ def get_config(arg=None):
       "to 1x1 and the 70x70 PatchGAN needs 32)."
     )
   steps = arg.steps or (
-    3000 if embedded else 200 * config_utils.epoch_steps("pix2pix", arg.dataset, PAPER_DATASETS)
+    3000 if embedded else 200 * config_schema.epoch_steps("pix2pix", arg.dataset, PAPER_DATASETS)
   )  # 200 epochs, batch 1.
   source = PAPER_DATASETS.get(arg.dataset, (arg.dataset,))[0]
-  config = config_utils.translation_config("pix2pix", source, steps, arg.batch, resolution)
+  config = config_schema.translation_config("pix2pix", source, steps, arg.batch, resolution)
   width = arg.width or (32 if embedded else 64)
   config.model.generator.name = "unet"
   config.model.generator.num_downs = num_downs

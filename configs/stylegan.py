@@ -33,14 +33,14 @@ import math
 
 import ml_collections
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 from gans_jax.trainers import stages
 
 
 def get_config(arg=None):
   arg = config_utils.parse_arg(arg, dataset="digits", resolution=32, channels=1, kimg=-1)
   small = arg.dataset == "digits"
-  config = config_utils.base_config("stylegan")
+  config = config_schema.base_config("stylegan")
   config.dataset = arg.dataset
   config.data.resolution = arg.resolution
   config.data.channels = arg.channels
@@ -64,8 +64,8 @@ def get_config(arg=None):
   config.loss.name = "non_saturating"  # Logistic; the StyleGAN trainer implements it itself.
   config.loss.r1_gamma = 10.0  # R1 weight gamma (the penalty is gamma / 2 * ||grad D(x)||^2).
   config.ema_kimg = 10.0  # Half-life of G's EMA in thousands of images.
-  config.optim.g = config_utils.optimizer_config("adam", 0.001, b1=0.0, b2=0.99)
-  config.optim.d = config_utils.optimizer_config("adam", 0.001, b1=0.0, b2=0.99)
+  config.optim.g = config_schema.optimizer_config("adam", 0.001, b1=0.0, b2=0.99)
+  config.optim.d = config_schema.optimizer_config("adam", 0.001, b1=0.0, b2=0.99)
 
   # PPL (e.g. --config.eval.metrics=ppl10k_w_full_lpips; ppl1k_w_digits is the offline proxy).
   config.eval.lpips_weights = ""  # Converted LPIPS .npz; "" uses $GANS_JAX_LPIPS_WEIGHTS.

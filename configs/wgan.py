@@ -26,7 +26,7 @@ quality (25/25 and 80.2 % at 10,000 steps, 24/25 and 73.1 % at 8,000).
 Variant arguments: dataset, gp, steps, batch, width (images).
 """
 
-from gans_jax import config_utils
+from gans_jax import config_schema, config_utils
 
 POINTS = ("ring8", "grid25")
 
@@ -34,7 +34,7 @@ POINTS = ("ring8", "grid25")
 def get_config(arg=None):
   arg = config_utils.parse_arg(arg, dataset="ring8", gp=True, steps=0, batch=0, width=16)
   points = arg.dataset in POINTS
-  config = config_utils.base_config("gan")
+  config = config_schema.base_config("gan")
   config.dataset = arg.dataset
   grid = arg.dataset == "grid25"
   config.num_steps = arg.steps or (20000 if grid else 10000 if points else 2000)
@@ -69,15 +69,15 @@ def get_config(arg=None):
     # 2-D data: halving every `period` G steps = every 5 * period critic updates (n_critic = 5).
     decay = 0.5 if points else 1.0
     period = (5000 if grid else 2500) * points
-    config.optim.g = config_utils.optimizer_config(
+    config.optim.g = config_schema.optimizer_config(
       "adam", lr, b1=b1, b2=0.9, lr_decay_rate=decay, lr_decay_steps=period
     )
-    config.optim.d = config_utils.optimizer_config(
+    config.optim.d = config_schema.optimizer_config(
       "adam", lr, b1=b1, b2=0.9, lr_decay_rate=decay, lr_decay_steps=5 * period
     )
   else:
     config.d_weight_clip = 0.01
     # The reference code's torch.optim.RMSprop: squared-gradient average decay 0.99.
-    config.optim.g = config_utils.optimizer_config("rmsprop", 5e-5, decay=0.99)
-    config.optim.d = config_utils.optimizer_config("rmsprop", 5e-5, decay=0.99)
+    config.optim.g = config_schema.optimizer_config("rmsprop", 5e-5, decay=0.99)
+    config.optim.d = config_schema.optimizer_config("rmsprop", 5e-5, decay=0.99)
   return config

@@ -1,5 +1,5 @@
-"""The family contract holds in the code: nothing outside ``gans_jax/trainers/`` names a family
-(docs/design.md section 8)."""
+"""The architecture holds in the code: nothing outside ``gans_jax/trainers/`` names a family
+(docs/design.md section 8), and modules and functions stay small."""
 
 import ast
 
@@ -71,3 +71,25 @@ def test_no_family_is_named_outside_trainers():
         continue
       found += [(relative, *ref) for ref in family_references(path.read_text())]
   assert not found, f"family names outside trainers/: {found}"
+
+
+# The two files that are long by nature: a layer library, and the InceptionV3 port, whose layers
+# follow pytorch-fid's network one by one.
+LONG_MODULES = {"gans_jax/models/layers.py", "gans_jax/metrics/inception.py"}
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 60
+
+
+def test_modules_and_functions_stay_small():
+  too_long = []
+  for path in sorted((ROOT / "gans_jax").rglob("*.py")):
+    relative, source = str(path.relative_to(ROOT)), path.read_text()
+    if relative not in LONG_MODULES and len(source.splitlines()) > MAX_MODULE_LINES:
+      too_long.append((relative, len(source.splitlines())))
+    for node in ast.walk(ast.parse(source)):
+      if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        length = node.end_lineno - node.lineno + 1
+        if length > MAX_FUNCTION_LINES:
+          too_long.append((f"{relative}:{node.name}", length))
+  assert not too_long, (
+    f"over {MAX_MODULE_LINES} lines a module / {MAX_FUNCTION_LINES} a function: {too_long}"
+  )

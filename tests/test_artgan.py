@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans_jax import config_utils, optimizers
+from gans_jax import config_schema, config_utils, optimizers
 from gans_jax.trainers import artgan, gan
 from tests.helpers import ROOT, TINY_DCGAN
 
@@ -83,7 +83,7 @@ def test_artgan_needs_classes():
 
 
 def test_exponential_learning_rate_decay():
-  section = config_utils.optimizer_config("rmsprop", 1e-3, lr_decay_rate=0.9, lr_decay_steps=100)
+  section = config_schema.optimizer_config("rmsprop", 1e-3, lr_decay_rate=0.9, lr_decay_steps=100)
   schedule = optimizers.learning_rate(section)
   np.testing.assert_allclose(
     [schedule(0), schedule(100), schedule(250)], [1e-3, 9e-4, 1e-3 * 0.9**2.5]
@@ -91,7 +91,7 @@ def test_exponential_learning_rate_decay():
   section.lr_decay_steps = 0
   with pytest.raises(ValueError, match="lr_decay_steps"):
     optimizers.learning_rate(section)
-  assert optimizers.learning_rate(config_utils.optimizer_config("adam", 2e-4)) == 2e-4
+  assert optimizers.learning_rate(config_schema.optimizer_config("adam", 2e-4)) == 2e-4
 
 
 def test_artgan_trains_through_the_loop(tmp_path):

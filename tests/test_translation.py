@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans_jax import config_utils, experiment, loop, optimizers, runs
+from gans_jax import config_schema, config_utils, experiment, loop, optimizers, runs
 from gans_jax.losses import target_loss
 from gans_jax.models import cyclegan as cyclegan_models
 from gans_jax.models import pix2pix as pix2pix_models
@@ -160,7 +160,7 @@ def test_target_loss_closed_forms():
 
 
 def test_linear_learning_rate_decay():
-  section = config_utils.optimizer_config(
+  section = config_schema.optimizer_config(
     "adam", 2e-4, lr_constant_steps=100, lr_linear_decay_steps=100
   )
   schedule = optimizers.learning_rate(section)

@@ -1,0 +1,226 @@
+"""The config schema: the fields every run has, and the presets config files build on.
+
+``base_config(family)`` holds every field the loop, the data pipeline and the evaluation read,
+with its default and a comment saying what it does; ``image_gan_config`` and
+``translation_config`` fill it in for the image GAN and image-to-image config files;
+``optimizer_config`` is one optimizer section. Loading and overriding configs is
+``config_utils``.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from gans_jax import errors
+
+
+def base_config(family: str) -> ml_collections.ConfigDict:
+  """Fields every family shares, for ``family`` (a key of ``gans_jax.trainers.FAMILIES``); a
+  config file starts from this and fills in its sections."""
+  config = ml_collections.ConfigDict()
+  config.family = family  # Trainer in gans_jax/trainers (see gans_jax.trainers.FAMILIES).
+  config.seed = 0  # Root of every PRNG key and of the data order.
+  config.num_steps = 1000  # Generator updates (each preceded by `d_steps` D updates).
+  config.batch_size = 64  # Global batch per D or G update, split over all devices.
+  config.d_steps = 1  # k: discriminator updates per generator update (Goodfellow 2014, Alg. 1).
+  config.dataset = "digits"  # Data source name; see data_pipelines.DATASETS.
+  _data_and_model_fields(config)
+  _loss_fields(config)
+  config.optim = ml_collections.ConfigDict()
+  config.optim.g = optimizer_config("adam", 2e-4, b1=0.5)
+  config.optim.d = optimizer_config("adam", 2e-4, b1=0.5)
+  config.ema_decay = 0.0  # EMA of G's params used for sampling; 0 turns it off.
+  config.checkpoint_every_steps = 500  # Orbax checkpoint period (and always at the end).
+  # Also checkpoint when this many seconds passed since the last save (0: off), so a run killed
+  # without warning loses at most that much work; SIGINT / SIGTERM always save first.
+  config.checkpoint_every_secs = 600.0
+  config.sample_every_steps = 500  # Sample grid PNG on fixed noise.
+  config.log_every_steps = 50  # Console / TensorBoard / metrics.jsonl period.
+  config.eval_num_samples = 1000  # Samples drawn for the end-of-run evaluation.
+  config.num_grid_samples = 64  # Images in each sample grid.
+  config.compute_dtype = "float32"  # "bfloat16": bf16 compute; params, optimizer, losses in f32.
+  # XLA:CPU's convolution library for the train step: "ynnpack" (jaxlib's default) or "eigen"
+  # (XLA's own; see gans_jax.compile_options). No effect on accelerators.
+  config.cpu_convolutions = "ynnpack"
+  _placement_fields(config)
+  _evaluation_fields(config)
+  return config
+
+
+def _data_and_model_fields(config) -> None:
+  """What the data is and the model's shared sizes (the networks' sections are the families')."""
+  config.data = ml_collections.ConfigDict()
+  config.data.resolution = 32  # Images are resized to resolution x resolution.
+  config.data.channels = 1  # 1 (grey) or 3 (RGB).
+  config.data.skip_corrupt = False  # Skip unreadable files (counted, logged) instead of failing.
+  config.data.class_names = ()  # Conditional models: the classes' names ("" entries unnamed).
+  config.model = ml_collections.ConfigDict()
+  config.model.latent_dim = 100  # Size of z ~ N(0, I).
+  config.model.num_classes = 0  # K > 0: class-conditional G (and D), labels from the data.
+  config.model.generator = ml_collections.ConfigDict()
+  config.model.discriminator = ml_collections.ConfigDict()
+
+
+def _loss_fields(config) -> None:
+  """D's input augmentation and the adversarial loss with its regularisers."""
+  config.augment = ml_collections.ConfigDict()
+  config.augment.policy = ""  # DiffAugment on D's inputs, e.g. "translation,cutout"; "" is off.
+  config.augment.translation_ratio = 0.125  # Largest shift, as a fraction of the image size.
+  config.augment.cutout_ratio = 0.5  # Side of the cut-out square, as a fraction of the size.
+  config.loss = ml_collections.ConfigDict()
+  config.loss.name = "non_saturating"  # See gans_jax.losses.ADVERSARIAL_LOSSES.
+  config.loss.class_weight = 1.0  # AC-GAN: weight of the class (L_C) terms.
+  config.loss.gradient_penalty = 0.0  # WGAN-GP's lambda (10 in the paper); 0 is off.
+  config.d_weight_clip = 0.0  # WGAN: clip D's weights to +-this after each D update; 0 is off.
+  config.d_input_noise = 0.0  # Std of Gaussian noise added to D's inputs in training; 0 is off.
+
+
+def _placement_fields(config) -> None:
+  """Where a run computes: the device mesh and the hosts (never what it computes)."""
+  config.parallel = ml_collections.ConfigDict()  # See gans_jax.parallel.
+  config.parallel.mesh_shape = (-1, 1)  # (data, fsdp) devices; (1, -1) shards the whole state.
+  config.parallel.fsdp_min_size = 2**14  # Smaller state arrays stay replicated under fsdp.
+  config.distributed = ml_collections.ConfigDict()  # jax.distributed (multi-host) settings.
+  config.distributed.mode = "auto"  # auto: on when a coordinator or a Slurm/MPI/TPU job says so.
+  config.distributed.coordinator_address = ""  # host:port of process 0 ("": detected).
+  config.distributed.num_processes = 0  # 0: detected.
+  config.distributed.process_id = -1  # -1: detected.
+
+
+def _evaluation_fields(config) -> None:
+  """What a run evaluates and with what (``gans_jax.evaluation``)."""
+  config.eval = ml_collections.ConfigDict()
+  # Named metrics (gans_jax.metrics.suite), e.g. "fid10k,kid10k" or "fd1k_digits,is1k_digits".
+  config.eval.metrics = ""
+  config.eval.every_steps = 0  # Also evaluate every this many steps (0: only at the end).
+  config.eval.inception_weights = ""  # Converted FID Inception .npz; "" uses the env var.
+  config.eval.reference_count = 50_000  # Real images behind the reference statistics (cap).
+  config.eval.batch_size = 50  # Images per Inception call.
+  # Batches the offline feature network (metrics.selfsup) trains for, once per dataset.
+  config.eval.selfsup_steps = 400
+
+
+def image_gan_config(arg, family: str, network: str | None = "dcgan"):
+  """``base_config()`` filled in from an image config's variant arguments.
+
+  Sets the family, dataset, steps, batch size, resolution and channels from ``arg`` (fields
+  dataset, steps, batch, resolution, channels), z of 100 as in every image paper here, the
+  network ``network`` for G and D with ``arg.width``, and a checkpoint every 500 steps with a
+  sample grid every 250.
+  """
+  config = base_config(family)
+  config.dataset = arg.dataset
+  config.num_steps = arg.steps
+  config.batch_size = arg.batch
+  config.data.resolution = arg.resolution
+  config.data.channels = arg.channels
+  config.model.latent_dim = 100
+  if network:
+    for role in ("generator", "discriminator"):
+      config.model[role].name = network
+      config.model[role].width = arg.width
+  config.checkpoint_every_steps = 500
+  config.sample_every_steps = 250
+  # Measured on the development CPU: ngf = ndf = 64 DCGAN steps ran 13-19 % faster with Eigen's
+  # convolutions (benchmarks/compare_pytorch), the default ngf = 16 step 20-50 % slower (small
+  # convolutions suit YNNPACK); pix2pix ran 2 % slower, so translation configs keep YNNPACK.
+  config.cpu_convolutions = "eigen" if arg.width >= 64 else "ynnpack"
+  return config
+
+
+def set_classes(config: ml_collections.ConfigDict, classes: int) -> None:
+  """A conditional model's classes: ``classes`` when given (> 0), else the dataset's own count,
+  read from a folder's class subfolders (or digits' 10) with their names; 10 otherwise (the
+  check at start-up names the dataset's count if that is wrong).
+
+  Raises:
+    errors.ConfigError: when ``classes`` contradicts the folder's class subfolders, or a folder has
+      fewer than two.
+  """
+  import data_pipelines
+
+  names = data_pipelines.class_names(config.dataset)
+  if names is not None and len(names) < 2:
+    raise errors.ConfigError(
+      f"{config.dataset} has {len(names)} class subfolders; a conditional model needs at least "
+      "two (one folder per class)."
+    )
+  if names is not None and classes and classes != len(names):
+    raise errors.ConfigError(
+      f"classes={classes} but {config.dataset} has {len(names)} classes ({', '.join(names)})."
+    )
+  config.model.num_classes = classes or (len(names) if names else 10)
+  config.data.class_names = names or ()
+
+
+def epoch_steps(family: str, dataset: str, paper_datasets: dict[str, tuple[str, int]]) -> int:
+  """Steps of one epoch at batch 1: a paper dataset's size (``paper_datasets``: name -> (source,
+  size), matched by name or source), else a ``paired:`` / ``unpaired:`` folder's training images,
+  counted from file names (``data_pipelines.training_epoch``).
+
+  Raises:
+    errors.ConfigError: for data whose size is known neither way (set steps=).
+  """
+  import data_pipelines
+
+  for name, (source, size) in paper_datasets.items():
+    if dataset in (name, source):
+      return size
+  counted = data_pipelines.training_epoch(dataset)
+  if counted is None:
+    raise errors.ConfigError(
+      f"{family}: cannot count the training images of {dataset!r}; set steps=."
+    )
+  return counted
+
+
+def translation_config(family: str, dataset: str, steps: int, batch: int, resolution: int):
+  """``base_config()`` with the fields of the image-to-image families (pix2pix, CycleGAN).
+
+  Adam(2e-4, beta1 0.5) for G and D, constant for the first half of the steps and then falling
+  linearly to 0 (Isola et al. 2017 and Zhu et al. 2017: 100 + 100 epochs); RGB in and out; load
+  size = resolution * 286 / 256 (the papers' random-jitter ratio); mirroring on.
+
+  The schedule's lengths are references to ``num_steps``: ``--config.num_steps=N`` gives N / 2
+  constant steps and N / 2 of decay, and ``--config.optim.g.lr_constant_steps=K`` leaves the
+  other N - K steps to the decay (``validate`` refuses a schedule that does not end at N).
+  """
+  config = base_config(family)
+  config.dataset = dataset
+  config.num_steps = steps
+  config.batch_size = batch
+  config.data.resolution = resolution  # The training crop and the evaluation size.
+  config.data.load_size = round(resolution * 286 / 256)  # Resize to this, then crop.
+  config.data.flip = True  # Random left-right mirroring in training.
+  config.data.channels = 3  # Output (domain B) channels.
+  config.data.input_channels = 3  # Input (domain A) channels.
+  config.model.latent_dim = 0  # No z: the inputs (and dropout) are the only sources.
+  num_steps = config.get_ref("num_steps")
+  for role in ("g", "d"):
+    constant = num_steps // 2  # One reference per optimizer: each may be overridden alone.
+    config.optim[role] = optimizer_config(
+      "adam", 2e-4, b1=0.5, lr_constant_steps=constant, lr_linear_decay_steps=num_steps - constant
+    )
+  config.eval_num_samples = 100  # Held-out inputs translated by the end-of-run evaluation.
+  config.num_grid_samples = 8  # Rows of the input | output | target grids.
+  return config
+
+
+def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_collections.ConfigDict:
+  """An optimizer section: optax name, learning rate, and the optimizer's own arguments."""
+  section = ml_collections.ConfigDict()
+  section.name = name  # See gans_jax.optimizers.OPTIMIZERS.
+  section.learning_rate = learning_rate
+  section.b1 = kwargs.pop("b1", 0.9)  # Adam beta1 (ignored by optimizers without it).
+  section.b2 = kwargs.pop("b2", 0.999)  # Adam beta2.
+  section.decay = kwargs.pop("decay", 0.9)  # RMSprop decay.
+  # Exponential learning-rate decay: times lr_decay_rate every lr_decay_steps updates (1: off).
+  section.lr_decay_rate = kwargs.pop("lr_decay_rate", 1.0)
+  section.lr_decay_steps = kwargs.pop("lr_decay_steps", 0)
+  # Linear decay (pix2pix / CycleGAN): constant for lr_constant_steps updates, then linearly to
+  # 0 over lr_linear_decay_steps more (0: off).
+  section.lr_constant_steps = kwargs.pop("lr_constant_steps", 0)
+  section.lr_linear_decay_steps = kwargs.pop("lr_linear_decay_steps", 0)
+  if kwargs:
+    raise errors.ConfigError(f"Unknown optimizer arguments: {sorted(kwargs)}")
+  return section
