@@ -33,7 +33,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 
 from gans_jax import errors
-from gans_jax.trainers import artgan, cyclegan, gan, pix2pix, stylegan, stylegan_figures
+from gans_jax.trainers import artgan, cyclegan, gan, pix2pix, sngan, stylegan, stylegan_figures
 from gans_jax.trainers.stages import Stage, single_stage, stage_at  # noqa: F401 (loop API)
 from gans_jax.trainers.types import Figure, LatentSpace
 
@@ -71,6 +71,7 @@ class Family:
 FAMILIES = {
   "gan": Family(gan.init_state, gan.train_step, sample=gan.generate),
   "artgan": Family(artgan.init_state, artgan.train_step, sample=artgan.generate),
+  "sngan": Family(sngan.init_state, sngan.train_step, sample=sngan.generate),
   "pix2pix": Family(pix2pix.init_state, pix2pix.train_step, translate=pix2pix.generate),
   "cyclegan": Family(
     cyclegan.init_state,
