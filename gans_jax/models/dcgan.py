@@ -13,8 +13,8 @@ or predicts it with a second head on the same trunk (``conditioning="auxiliary"`
 et al. 2017), returning (source logits [B], class logits [B, K]).
 
 Kernel size 4 reproduces the PyTorch example (4x4 kernels, a 4x4 "valid" first/last layer).
-Kernel size 5 is the TensorFlow / Bhavsar 2018 landscape variant: 5x5 kernels and a dense projection to
-4x4 in G (the paper's "project and reshape"), a dense logit layer in D.
+Kernel size 5 is the TensorFlow / Bhavsar 2018 landscape variant: 5x5 kernels and a dense
+projection to 4x4 in G (the paper's "project and reshape"), a dense logit layer in D.
 """
 
 from __future__ import annotations
