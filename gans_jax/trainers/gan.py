@@ -53,7 +53,12 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
     key: the run's root key (from ``config.seed``).
     sample_shape: shape of one data sample, e.g. (32, 32, 1) or (2,).
   """
-  generator, discriminator = build_networks(config, sample_shape)
+  return init_state_of(*build_networks(config, sample_shape), config, key, sample_shape)
+
+
+def init_state_of(generator, discriminator, config, key: jax.Array, sample_shape) -> GANState:
+  """``init_state`` for given networks (families that bring their own, e.g. SN-GAN's); both
+  take ``labels=`` and ``train=``."""
   g_key, d_key, train_key = jax.random.split(key, 3)
   init_batch = 2 * getattr(discriminator, "pack", 1)  # A packing D needs whole packs.
   z = jnp.zeros((init_batch, config.model.latent_dim), jnp.float32)

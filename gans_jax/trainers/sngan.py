@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jax
-import jax.numpy as jnp
 
 from gans_jax import models
 from gans_jax.models import sngan as networks
@@ -32,15 +31,4 @@ def build_networks(config, sample_shape: Sequence[int]):
 
 def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   """Networks from ``key`` (D's ``u`` vectors too, drawn N(0, 1) as chainer-gan-lib does)."""
-  generator, discriminator = build_networks(config, sample_shape)
-  g_key, d_key, train_key = jax.random.split(key, 3)
-  z = jnp.zeros((2, config.model.latent_dim), jnp.float32)
-  g_vars = generator.init({"params": g_key}, z, train=False)
-  d_vars = discriminator.init({"params": d_key}, jnp.zeros((2, *sample_shape)), train=False)
-  return GANState.create(
-    train_key,
-    g=(generator.apply, g_vars),
-    d=(discriminator.apply, d_vars),
-    optim=config.optim,
-    ema=config.ema_decay > 0,
-  )
+  return gan.init_state_of(*build_networks(config, sample_shape), config, key, sample_shape)
