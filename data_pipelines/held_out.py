@@ -32,11 +32,11 @@ def to_model_range(image: np.ndarray, resolution: int, channels: int) -> np.ndar
   needed.
   """
   if _needs_tensorflow(image, resolution, channels):
-    import tensorflow as tf
-
     from data_pipelines import pipeline
 
-    return pipeline.to_model_range(tf.constant(image[None]), resolution, channels).numpy()[0]
+    return pipeline.to_model_range(pipeline.tf.constant(image[None]), resolution, channels).numpy()[
+      0
+    ]
   images = image.astype(np.float32)
   if images.shape[-1] == 1 and channels == 3:
     images = np.repeat(images, 3, axis=-1)

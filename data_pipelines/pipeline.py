@@ -10,11 +10,12 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
-import tensorflow as tf
 
-from data_pipelines import order
+from data_pipelines import order, quiet_tensorflow
 from data_pipelines.held_out import as_rgb
 from data_pipelines.sources import DatasetError, PairSource, Source
+
+tf = quiet_tensorflow.import_module()
 
 INPUT_NOISE_SEED = 20170000  # Fixes which pixels of which inputs are noise: part of the data.
 

@@ -148,7 +148,9 @@ def tfds_source(name: str, split: str = "train", data_dir: str | None = None) ->
   ``name`` may carry a config, as in ``cycle_gan/horse2zebra``. The first use prepares the
   dataset (a download); tests use ``tfds.testing.mock_data``, which goes through the same code.
   """
-  import tensorflow_datasets as tfds
+  from data_pipelines import quiet_tensorflow
+
+  tfds = quiet_tensorflow.import_module("tensorflow_datasets")
 
   try:
     data = tfds.data_source(

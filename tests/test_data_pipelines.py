@@ -111,3 +111,21 @@ def test_tfds_source_with_mock_data():
     batch = next(stream)
   assert batch["x"].shape == (4, 32, 32, 1)
   assert batch["label"].dtype == np.int32
+
+
+def test_tensorflow_loads_without_its_start_up_notices():
+  """With TF_CPP_MIN_LOG_LEVEL=2 (what ``gans-jax`` sets) the pipeline's TensorFlow import
+  writes nothing to stderr (TensorFlow 2.21 prints its notices before any log level applies);
+  an error in Python still reaches stderr afterwards."""
+  import os
+  import subprocess
+  import sys
+
+  from tests.helpers import ROOT
+
+  program = "import data_pipelines.pipeline as p; p.tf.constant(1); raise SystemExit('after')"
+  env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+  completed = subprocess.run(
+    [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True
+  )
+  assert completed.returncode == 1 and completed.stderr == "after\n", completed.stderr
