@@ -34,9 +34,8 @@ def to_model_range(image: np.ndarray, resolution: int, channels: int) -> np.ndar
   if _needs_tensorflow(image, resolution, channels):
     from data_pipelines import pipeline
 
-    return pipeline.to_model_range(pipeline.tf.constant(image[None]), resolution, channels).numpy()[
-      0
-    ]
+    images = pipeline.tf.constant(image[None])
+    return pipeline.to_model_range(images, resolution, channels).numpy()[0]
   images = image.astype(np.float32)
   if images.shape[-1] == 1 and channels == 3:
     images = np.repeat(images, 3, axis=-1)

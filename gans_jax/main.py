@@ -307,8 +307,9 @@ def _figure(args, overrides) -> None:
   from gans_jax import runs, trainers
 
   drawn = trainers.figures()[args.command]
-  options = {flag.lstrip("-").replace("-", "_"): None for flag, _ in drawn.arguments}
-  options = {name: getattr(args, name) for name in options}
+  # The figure's own flags (--psi, --cutoff, ...), by their argparse names.
+  names = [flag.lstrip("-").replace("-", "_") for flag, _ in drawn.arguments]
+  options = {name: getattr(args, name) for name in names}
   path = runs.figure(
     args.workdir, args.command, args.out, seed=args.seed, rows=args.rows or None, **options
   )
