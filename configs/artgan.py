@@ -23,8 +23,6 @@ steps, batch, classes, decay_steps (learning-rate decay period in G updates), tr
 flipping 0.05 and instance noise 0.1 on real images; tricks=false turns both off).
 """
 
-import ml_collections
-
 from gans_jax import config_schema, config_utils
 
 
@@ -46,8 +44,6 @@ def get_config(arg=None):
   config.augment.policy = "translation"  # As configs/dcgan.py, for the small digits set.
   config.augment.translation_ratio = 1 / 16
   config.ema_decay = 0.999
-  config.artgan = ml_collections.ConfigDict()
-  config.artgan.reconstruction_weight = 1.0  # Weight of the L2 term in G's loss.
   config.artgan.label_flip = 0.05 if arg.tricks else 0.0  # Probability of swapping a target.
   config.artgan.real_noise = 0.1 if arg.tricks else 0.0  # Std of noise on real images.
   for role in ("g", "d"):

@@ -58,10 +58,7 @@ def get_config(arg=None):
   config.model.discriminator.n_layers = 3  # 70x70 patches.
   config.model.discriminator.norm = "instance"
 
-  config.loss.name = "least_squares"  # LSGAN (paper, Sec. 4).
-  config.loss.cycle_weight = 10.0  # lambda of Eq. 3.
-  config.loss.identity_weight = 0.5  # Identity loss weight, relative to lambda (Sec. 5.2).
-  config.pool_size = 50  # History of generated images per discriminator; 0 turns it off.
+  config.loss.name = "least_squares"  # LSGAN (paper, Sec. 4); weights and pools: the family's.
   config.checkpoint_every_steps = 500
   config.sample_every_steps = 500
   config.log_every_steps = 100

@@ -64,11 +64,10 @@ def get_config(arg=None):
   config.model.discriminator.norm = "batch"
 
   config.loss.name = "non_saturating"  # The reference's "vanilla" GANLoss (BCE with logits).
-  config.loss.l1_weight = 100.0  # lambda of Eq. 4.
   config.loss.adversarial_weight = 0.0 if arg.l1_only else 1.0  # 0: the L1-only baseline.
   # Tucker 2022's experiment: corrupt the training maps (never the held-out ones).
-  config.data.input_noise_fraction = arg.noise  # Pixels of a map replaced by random colours.
-  config.data.input_noise_images = arg.noise_images  # Maps that get noise.
+  config.data.input_noise_fraction = arg.noise
+  config.data.input_noise_images = arg.noise_images
   config.checkpoint_every_steps = 1000
   config.sample_every_steps = 500
   config.log_every_steps = 100

@@ -24,32 +24,25 @@ at 8x8 (the digits' own resolution; batch 64), then 30 kimg fade-in + 30 kimg pe
 collapse onto a few digits, and DiffAugment translation made samples worse; gamma 10 without
 augmentation gave 81 % recognised digits after 128 kimg.
 
-Variant arguments: dataset, resolution, channels, kimg (total thousands of real images shown).
-num_steps is computed here from kimg and the schedule: after changing the schedule with
---config.progressive.* overrides, set --config.num_steps to match (or use kimg=).
+Variant arguments: dataset, resolution, channels, kimg (total thousands of real images shown,
+``progressive.total_kimg``). ``num_steps`` follows the budget and the growing schedule, whatever
+``--config.progressive.*`` overrides change; ``--config.num_steps`` replaces the budget.
 """
 
-import math
-
-import ml_collections
-
 from gans_jax import config_schema, config_utils
-from gans_jax.trainers import stages
+from gans_jax.trainers import stylegan_schema
 
 
 def get_config(arg=None):
   arg = config_utils.parse_arg(arg, dataset="digits", resolution=32, channels=1, kimg=-1)
   small = arg.dataset == "digits"
-  config = config_schema.base_config("stylegan")
+  config = config_schema.base_config("stylegan")  # With the paper's StyleGAN fields.
   config.dataset = arg.dataset
   config.data.resolution = arg.resolution
   config.data.channels = arg.channels
-  config.data.mirror = not small  # Random left-right mirroring of reals (NVlabs: FFHQ, CelebA-HQ).
+  config.data.mirror = not small  # NVlabs mirror FFHQ and CelebA-HQ; digits are not symmetric.
 
   config.model.latent_dim = 128 if small else 512  # Size of z.
-  config.model.style_mixing_prob = 0.9  # Style-mixing regularization (Sec. 3.1).
-  config.model.truncation_psi = 0.7  # Truncation used by the tools (not in training or metrics).
-  config.model.truncation_cutoff = 8  # Layers truncated (the coarse ones: 4x4 .. 32x32).
   g = config.model.generator
   g.w_dim = 128 if small else 512  # Size of w.
   g.mapping_layers = 8
@@ -61,50 +54,23 @@ def get_config(arg=None):
   d.fmap_max = g.fmap_max
   d.mbstd_group_size = 4  # Samples per minibatch-stddev group.
 
-  config.loss.name = "non_saturating"  # Logistic; the StyleGAN trainer implements it itself.
-  config.loss.r1_gamma = 10.0  # R1 weight gamma (the penalty is gamma / 2 * ||grad D(x)||^2).
-  config.ema_kimg = 10.0  # Half-life of G's EMA in thousands of images.
   config.optim.g = config_schema.optimizer_config("adam", 0.001, b1=0.0, b2=0.99)
   config.optim.d = config_schema.optimizer_config("adam", 0.001, b1=0.0, b2=0.99)
-
   # PPL (e.g. --config.eval.metrics=ppl10k_w_full_lpips; ppl1k_w_digits is the offline proxy).
-  config.eval.lpips_weights = ""  # Converted LPIPS .npz; "" uses $GANS_JAX_LPIPS_WEIGHTS.
   config.eval.ppl_face_crop = not small  # PPL on the face centre (aligned face datasets).
 
-  levels = int(math.log2(arg.resolution)) - 1
-  p = config.progressive = ml_collections.ConfigDict()
-  p.initial_resolution = 8  # Growing starts here (NVlabs' lod_initial_resolution).
-  p.initial_kimg = 200.0 if small else 600.0  # Training at the initial resolution.
-  p.stable_kimg = 30.0 if small else 600.0  # Per resolution, after its fade-in.
-  p.fade_kimg = 30.0 if small else 600.0  # Fade-in of each new resolution.
-  paper_batch = {4: 512, 8: 256, 16: 128, 32: 64}
-  p.batch_sizes = tuple(
-    (64 if level <= 1 else 32) if small else paper_batch.get(4 * 2**level, 32)
-    for level in range(levels)
-  )  # Global batch per level (4x4 first).
-  paper_rate = {128: 0.0015, 256: 0.002}
-  p.learning_rates = tuple(
-    0.001 if small or 4 * 2**level < 128 else paper_rate.get(4 * 2**level, 0.003)
-    for level in range(levels)
-  )  # G and D learning rate per level.
-
-  total_kimg = arg.kimg if arg.kimg > 0 else (320.0 if small else 25000.0)
-  config.num_steps = steps_for_kimg(config, total_kimg)
-  config.batch_size = p.batch_sizes[-1]  # The final resolution's (sets the evaluation batch).
+  p = config.progressive
+  if small:
+    p.initial_kimg = 200.0
+    p.stable_kimg = p.fade_kimg = 30.0
+  p.batch_sizes, p.learning_rates = stylegan_schema.paper_schedule(arg.resolution)
+  if small:  # Batch 64 at 4x4 and 8x8, 32 above; rate 0.001 throughout.
+    p.batch_sizes = tuple(64 if level <= 1 else 32 for level in range(len(p.batch_sizes)))
+    p.learning_rates = (0.001,) * len(p.batch_sizes)
+  p.total_kimg = arg.kimg if arg.kimg > 0 else (320.0 if small else 25000.0)
   config.cpu_convolutions = "eigen"  # 5-15 % faster steps here (no effect on accelerators).
   config.checkpoint_every_steps = 1000 if small else 5000
   config.sample_every_steps = 1000 if small else 5000
   config.log_every_steps = 100
   config.num_grid_samples = 64
   return config
-
-
-def steps_for_kimg(config, total_kimg: float) -> int:
-  """Steps until ``total_kimg`` thousand images have been shown under the growing schedule."""
-  levels = len(config.progressive.batch_sizes)
-  schedule = stages.progressive_stages(config, levels)
-  images = total_kimg * 1000
-  for stage, following in zip(schedule, schedule[1:] + (None,), strict=True):
-    if following is None or following.first_image >= images:
-      return stage.first_step + math.ceil((images - stage.first_image) / stage.batch_size)
-  raise AssertionError("unreachable")

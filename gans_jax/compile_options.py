@@ -51,7 +51,7 @@ CPU_CONVOLUTION_LIBRARIES = ("ynnpack", "eigen")
 def for_train_step(config) -> dict | None:
   """Compiler options of a config's train step: ``config.cpu_convolutions`` ("ynnpack", XLA's
   default, or "eigen", ``CPU_CONVOLUTIONS_IN_XLA``); None on accelerators."""
-  library = config.get("cpu_convolutions", "ynnpack")
+  library = config["cpu_convolutions"]
   if library not in CPU_CONVOLUTION_LIBRARIES:
     raise errors.ConfigError(
       f"config.cpu_convolutions must be one of {CPU_CONVOLUTION_LIBRARIES}, got {library!r}."

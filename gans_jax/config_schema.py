@@ -1,9 +1,11 @@
 """The config schema: the fields every run has, and the presets config files build on.
 
 ``base_config(family)`` holds every field the loop, the data pipeline and the evaluation read,
-with its default and a comment saying what it does; ``image_gan_config`` and
-``translation_config`` fill it in for the image GAN and image-to-image config files;
-``optimizer_config`` is one optimizer section. Loading and overriding configs is
+with its default and a comment saying what it does, plus the family's own fields
+(``trainers.Family.config_fields``) and without the base fields the family does not read
+(``Family.unused_fields``); ``image_gan_config`` and ``translation_config`` fill it in for the
+image GAN and image-to-image config files; ``optimizer_config`` is one optimizer section;
+``upgrade_saved`` reads a config saved by an earlier version. Loading and overriding configs is
 ``config_utils``.
 """
 
@@ -11,12 +13,32 @@ from __future__ import annotations
 
 import ml_collections
 
-from gans_jax import errors
+from gans_jax import errors, trainers
 
 
 def base_config(family: str) -> ml_collections.ConfigDict:
-  """Fields every family shares, for ``family`` (a key of ``gans_jax.trainers.FAMILIES``); a
-  config file starts from this and fills in its sections."""
+  """Every field a run of ``family`` (a key of ``gans_jax.trainers.FAMILIES``) has, with its
+  default; a config file starts from this and sets values (its networks' sections included).
+
+  Raises:
+    errors.ConfigError: for an unknown family.
+  """
+  spec = trainers.get_family(family)
+  config = _run_fields(family)
+  if spec.config_fields is not None:
+    spec.config_fields(config)
+  for name in spec.unused_fields:
+    *parents, leaf = name.split(".")
+    node = config
+    for parent in parents:
+      node = node.get(parent, {})
+    if leaf in node:
+      del node[leaf]
+  return config
+
+
+def _run_fields(family: str) -> ml_collections.ConfigDict:
+  """The fields every family shares."""
   config = ml_collections.ConfigDict()
   config.family = family  # Trainer in gans_jax/trainers (see gans_jax.trainers.FAMILIES).
   config.seed = 0  # Root of every PRNG key and of the data order.
@@ -90,7 +112,11 @@ def _placement_fields(config) -> None:
 def _evaluation_fields(config) -> None:
   """What a run evaluates and with what (``gans_jax.evaluation``)."""
   config.eval = ml_collections.ConfigDict()
-  # Named metrics (gans_jax.metrics.suite), e.g. "fid10k,kid10k" or "fd1k_digits,is1k_digits".
+  # The evaluation protocol (metrics.registry.PROTOCOLS): "default" is the family's (held-out
+  # translation, or the dataset's own: digits classifier, 2-D mode coverage), or "none".
+  config.eval.protocol = "default"
+  # Named metrics besides it (metrics.registry), e.g. "fid10k,kid10k" or "fd1k_digits". With no
+  # protocol of the dataset's own and none named, "default" evaluates FID / KID / PR.
   config.eval.metrics = ""
   config.eval.every_steps = 0  # Also evaluate every this many steps (0: only at the end).
   config.eval.inception_weights = ""  # Converted FID Inception .npz; "" uses the env var.
@@ -98,6 +124,8 @@ def _evaluation_fields(config) -> None:
   config.eval.batch_size = 50  # Images per Inception call.
   # Batches the offline feature network (metrics.selfsup) trains for, once per dataset.
   config.eval.selfsup_steps = 400
+  config.eval.lpips_weights = ""  # PPL's converted LPIPS .npz; "" uses $GANS_JAX_LPIPS_WEIGHTS.
+  config.eval.ppl_face_crop = False  # PPL on the face centre (aligned face datasets).
 
 
 def image_gan_config(arg, family: str, network: str | None = "dcgan"):
@@ -191,10 +219,7 @@ def translation_config(family: str, dataset: str, steps: int, batch: int, resolu
   config.batch_size = batch
   config.data.resolution = resolution  # The training crop and the evaluation size.
   config.data.load_size = round(resolution * 286 / 256)  # Resize to this, then crop.
-  config.data.flip = True  # Random left-right mirroring in training.
   config.data.channels = 3  # Output (domain B) channels.
-  config.data.input_channels = 3  # Input (domain A) channels.
-  config.model.latent_dim = 0  # No z: the inputs (and dropout) are the only sources.
   num_steps = config.get_ref("num_steps")
   for role in ("g", "d"):
     constant = num_steps // 2  # One reference per optimizer: each may be overridden alone.
@@ -224,3 +249,50 @@ def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_col
   if kwargs:
     raise errors.ConfigError(f"Unknown optimizer arguments: {sorted(kwargs)}")
   return section
+
+
+def upgrade_saved(saved: dict) -> dict:
+  """A run's saved config (config.json) in today's schema: fields added since it was written
+  get their defaults (each added field defaults to the value that reproduces the runs saved
+  before it, docs/design.md section 3), and base fields its family does not read are dropped.
+  Nothing it holds is changed.
+
+  Raises:
+    errors.ConfigError: when it names no known family.
+  """
+  family = saved.get("family")
+  if family not in trainers.FAMILIES:
+    raise errors.ConfigError(
+      f"The saved config names family {family!r}; known families: {', '.join(trainers.FAMILIES)}."
+    )
+  upgraded = _with_missing(saved, base_config(family))
+  for name in trainers.get_family(family).unused_fields:
+    *parents, leaf = name.split(".")
+    node = upgraded
+    for parent in parents:
+      node = node.get(parent, {})
+    node.pop(leaf, None)
+  return upgraded
+
+
+def _with_missing(saved: dict, template: ml_collections.ConfigDict) -> dict:
+  """``saved`` with the keys of ``template`` it lacks (sections recursively, and every saved
+  optimizer section from the template's ``g``), values read only where missing."""
+  result = dict(saved)
+  for key in template.keys():
+    if key not in result:
+      result[key] = _plain(template[key])
+    elif isinstance(result[key], dict) and isinstance(template[key], ml_collections.ConfigDict):
+      if key == "optim":  # Roles are the config's; each gets every optimizer field.
+        result[key] = {
+          role: _with_missing(section, template.optim.g) for role, section in result[key].items()
+        }
+      else:
+        result[key] = _with_missing(result[key], template[key])
+  return result
+
+
+def _plain(value):
+  if isinstance(value, ml_collections.ConfigDict):
+    return {key: _plain(value[key]) for key in value.keys()}
+  return list(value) if isinstance(value, tuple) else value

@@ -29,6 +29,7 @@ RUN_LENGTH_FIELDS = (
   "log_every_steps",
   "eval_num_samples",
   "eval",
+  "progressive.total_kimg",  # StyleGAN's budget in images: num_steps follows it.
 )
 # Fields that say where a run computes (devices, hosts), not what: a run may resume on another
 # mesh or process count (the data order is a function of the global batch alone).
@@ -217,7 +218,7 @@ def differing_keys(saved: dict, current: dict, prefix: str = "") -> list[str]:
   keys = []
   for key in sorted(set(saved) | set(current)):
     name = prefix + key
-    if not prefix and key in RUN_LENGTH_FIELDS + PLACEMENT_FIELDS:
+    if name in RUN_LENGTH_FIELDS + PLACEMENT_FIELDS:
       continue
     a, b = saved.get(key), current.get(key)
     if isinstance(a, dict) and isinstance(b, dict):
@@ -266,11 +267,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
 def _check_linear_schedules(config: ml_collections.ConfigDict) -> None:
   """A linear learning-rate decay (one update per step, as pix2pix and CycleGAN) must end at
   ``num_steps``: shorter leaves the rate at 0 for the rest, longer never reaches its end."""
-  for role, section in config.get("optim", {}).items():
-    decay = section.get("lr_linear_decay_steps", 0)
+  for role, section in config.optim.items():
+    decay = section.lr_linear_decay_steps
     if not decay:
       continue
-    constant = section.get("lr_constant_steps", 0)
+    constant = section.lr_constant_steps
     if constant < 0 or decay < 0 or constant + decay != config.num_steps:
       prefix = f"optim.{role}."
       raise ConfigError(

@@ -24,3 +24,7 @@ class UsageError(UserError, ValueError):
 
 class RunDirectoryError(UserError, RuntimeError):
   """A run directory that cannot be used: not a directory, not writable, or in use by a run."""
+
+
+class TrainingError(UserError, RuntimeError):
+  """Training cannot go on: diverged losses, or a run directory of another config."""

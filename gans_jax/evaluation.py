@@ -1,7 +1,12 @@
-"""What a run evaluates: the dataset's own evaluator, named metrics, PPL, translation metrics.
+"""What a run evaluates: its protocol (``config.eval.protocol``) and its named metrics
+(``config.eval.metrics``), both declared in the config (docs/design.md section 6).
 
-Every evaluator here is ``(state, key) -> {metric key: value}``, built once per run from its
-config; ``make_evaluator`` is the run's periodic and final evaluation.
+A protocol is an evaluation a paper or a dataset brings with it: the digits classifier's scores,
+2-D mode coverage, held-out translation. ``"default"`` is the family's: held-out translation for
+an image-to-image family; for a sampling family the dataset's own protocol (``DATASET_PROTOCOLS``),
+or, on image data without one, FID / KID / precision-recall (``default_metrics``) when
+``eval.metrics`` names nothing. Every evaluator here is ``(state, key) -> {metric key: value}``,
+built once per run from its config; ``make_evaluator`` is the run's periodic and final one.
 """
 
 from __future__ import annotations
@@ -14,26 +19,97 @@ from data_pipelines import embedded
 from gans_jax import errors, run_data, trainers
 from gans_jax.metrics import evaluators, inception, registry, suite
 
+# The protocols a dataset brings with it, for a sampling family's "default".
+DATASET_PROTOCOLS = {
+  "digits": "digits_classifier",
+  **{name: "mode_coverage" for name in data_pipelines.POINT_DATASETS},
+}
+
 
 def make_evaluator(config):
-  """The run's evaluator, (state, key) -> metrics: the dataset's own (below) plus
-  ``config.eval.metrics``; for image-to-image families, ``translation_evaluator``; or None."""
-  if trainers.get_family(config.family).translates:
-    return translation_evaluator(config)
-  own = dataset_evaluator(config)
-  metrics = config.eval.metrics or ("" if own is not None else default_metrics(config))
+  """The run's evaluator, (state, key) -> metrics: its protocol on ``key`` and its named
+  metrics on ``fold_in(key, 1)`` (their own samples, on a key of their own); None when it
+  evaluates nothing.
+
+  Raises:
+    errors.ConfigError: for a protocol or metric that does not fit the run (see ``protocol_of``).
+  """
+  protocol, metrics = resolve_evaluation(config)
+  own = protocol_evaluator(config, protocol) if protocol != "none" else None
   named = named_evaluator(config, metrics) if metrics else None
   if own is None and named is None:
     return None
 
   def evaluate(state, key):
-    result = own(sampler(config, state), key) if own is not None else {}
+    result = own(state, key) if own is not None else {}
     if named is not None:
-      # fold_in: the named metrics draw their own samples, on a key of their own.
       result.update(named(state, jax.random.fold_in(key, 1)))
     return result
 
   return evaluate
+
+
+def resolve_evaluation(config) -> tuple[str, str]:
+  """(protocol, named metrics) that ``config`` evaluates, "default" resolved.
+
+  Raises:
+    errors.ConfigError: for an unknown protocol, one that does not fit the family or dataset,
+      or named metrics on an image-to-image family (they judge samples of z).
+  """
+  family = trainers.get_family(config.family)
+  protocol, metrics = config.eval.protocol, config.eval.metrics
+  if protocol == "default":
+    if family.translates:
+      protocol = "held_out_translation"
+    else:
+      protocol = DATASET_PROTOCOLS.get(config.dataset, "none")
+      if protocol == "none" and not metrics:
+        metrics = default_metrics(config)
+  _check_protocol(config, family, protocol)
+  if metrics and family.translates:
+    raise errors.ConfigError(
+      f"eval.metrics={metrics!r}: named metrics judge samples of z, and {config.family} "
+      "translates; its evaluation is eval.protocol=held_out_translation."
+    )
+  return protocol, metrics
+
+
+def _check_protocol(config, family, protocol: str) -> None:
+  fits = {
+    "none": True,
+    "digits_classifier": config.dataset == "digits" and not family.translates,
+    "mode_coverage": config.dataset in data_pipelines.POINT_DATASETS,
+    "held_out_translation": family.translates,
+  }
+  if protocol not in fits:
+    known = ", ".join(["default", *registry.PROTOCOLS, "none"])
+    raise errors.ConfigError(f"Unknown eval.protocol {protocol!r}; known protocols: {known}.")
+  if not fits[protocol]:
+    raise errors.ConfigError(
+      f"eval.protocol={protocol!r} ({registry.PROTOCOLS[protocol]}) does not fit a "
+      f"{config.family} run on {config.dataset}; use eval.protocol=default or none."
+    )
+
+
+def protocol_evaluator(config, protocol: str):
+  """(state, key) -> metrics of one of ``registry.PROTOCOLS``."""
+  if protocol == "held_out_translation":
+    return translation_evaluator(config)
+  if protocol == "digits_classifier":
+    own = evaluators.digits_evaluator(
+      embedded.load_digits_split("train"),
+      embedded.load_digits_split("test"),
+      config.eval_num_samples,
+      config.model.latent_dim,
+      config.data.resolution,
+      num_classes=config.model.num_classes,
+    )
+  else:
+    centers, sigma = embedded.mode_centers(config.dataset)
+    own = evaluators.modes_evaluator(
+      centers, sigma, config.eval_num_samples, config.model.latent_dim
+    )
+  return lambda state, key: own(sampler(config, state), key)
 
 
 def default_metrics(config, inception_weights: str | None = None) -> str:
@@ -113,7 +189,7 @@ def ppl_evaluator(config, named: list):
         jax.random.fold_in(key, i),
         spec,
         config.model.latent_dim,
-        crop=config.eval.get("ppl_face_crop", False),
+        crop=config.eval.ppl_face_crop,
       )
     return result
 
@@ -126,7 +202,7 @@ def ppl_distance(name: str, config):
   from gans_jax.metrics import digits_classifier, lpips, ppl
 
   if name == "lpips":
-    variables = lpips.load_variables(lpips.resolve_weights_path(config.eval.get("lpips_weights")))
+    variables = lpips.load_variables(lpips.resolve_weights_path(config.eval.lpips_weights or None))
     return lambda a, b: np.asarray(lpips.distance(variables, a, b))
   if name == "digits":
     train_images, train_labels = embedded.load_digits_split("train")
@@ -186,9 +262,7 @@ def suite_evaluator(config, named: list, inception_weights: str | None = None):
       raise errors.ConfigError(f"The digits classifier judges digits only, not {config.dataset}.")
     detectors["digits"] = lambda: suite.digits_detector(config.data.resolution)
   if any(spec.detector == "selfsup" for spec in specs):
-    from gans_jax.metrics import selfsup
-
-    steps = config.eval.get("selfsup_steps", selfsup.STEPS)  # Older runs' configs lack it.
+    steps = config.eval.selfsup_steps
     detectors["selfsup"] = lambda: suite.selfsup_detector(references["train"], steps)
 
   references = {split: run_data.real_images(config, split) for split in ("train", "test")}
@@ -196,27 +270,6 @@ def suite_evaluator(config, named: list, inception_weights: str | None = None):
     specs, detectors, references, config.model.latent_dim, num_classes=config.model.num_classes
   )
   return lambda state, key: evaluate(sampler(config, state), key)
-
-
-def dataset_evaluator(config):
-  """The built-in evaluator of the embedded datasets (digits classifier, 2-D mode coverage)."""
-  if config.dataset == "digits":
-    train = embedded.load_digits_split("train")
-    test = embedded.load_digits_split("test")
-    return evaluators.digits_evaluator(
-      train,
-      test,
-      config.eval_num_samples,
-      config.model.latent_dim,
-      config.data.resolution,
-      num_classes=config.model.num_classes,
-    )
-  if config.dataset in data_pipelines.POINT_DATASETS:
-    centers, sigma = embedded.mode_centers(config.dataset)
-    return evaluators.modes_evaluator(
-      centers, sigma, config.eval_num_samples, config.model.latent_dim
-    )
-  return None
 
 
 def sampler(config, state) -> evaluators.Sampler:

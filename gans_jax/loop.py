@@ -13,7 +13,7 @@ import dataclasses
 import json
 import pathlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -24,12 +24,13 @@ from jax.experimental import multihost_utils
 from gans_jax import (
   checkpointing,
   compile_options,
+  config_schema,
   config_utils,
   errors,
-  grids,
   interrupts,
-  optimizers,
   parallel,
+  periodic,
+  resolved,
   run_directory,
   run_keys,
   trainers,
@@ -41,8 +42,7 @@ from gans_jax.train_state import GANState
 CONFIG_FILE = "config.json"
 
 
-class TrainingError(errors.UserError, RuntimeError):
-  """Training cannot go on: diverged losses, or a run directory of another config."""
+TrainingError = errors.TrainingError  # Raised here and by the periodic actions.
 
 
 @dataclasses.dataclass
@@ -67,7 +67,7 @@ def check_or_write_config(config: ml_collections.ConfigDict, workdir: pathlib.Pa
   path = workdir / CONFIG_FILE
   current = config_utils.to_dict(config)
   if path.exists():
-    saved = json.loads(path.read_text())
+    saved = config_schema.upgrade_saved(json.loads(path.read_text()))
     differing = config_utils.differing_keys(saved, current)
     if differing:
       raise TrainingError(
@@ -83,52 +83,32 @@ def _all_finite(tree) -> jax.Array:
   return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
 
 
-def _check_finite(step: int, metrics: dict, last_checkpoint: int | None) -> None:
-  for name, value in metrics.items():
-    if not np.isfinite(value):
-      raise TrainingError(
-        f"{name} became {value} at step {step}; training stopped without saving "
-        f"(last good checkpoint: step {last_checkpoint}). Try a lower learning rate."
-      )
-
-
 def train(
-  config: ml_collections.ConfigDict,
+  run: resolved.ResolvedRun,
   workdir: str | pathlib.Path,
   *,
-  batches_from: Callable[[int, trainers.Stage], Iterator[dict]],
-  sample_shape: Sequence[int],
-  evaluate: Callable[[GANState, jax.Array], dict] | None = None,
-  render_grid: Callable[[GANState], np.ndarray] | None = None,
-  plot_centers: np.ndarray | None = None,
+  actions: Sequence | None = None,
   stop_after: int | None = None,
   log: Callable[[str], None] = print,
 ) -> RunResult:
-  """Trains ``config`` in ``workdir``, resuming from its latest checkpoint if there is one.
+  """Trains ``run`` in ``workdir``, resuming from its latest checkpoint if there is one.
 
   The run holds ``workdir``'s lock throughout (``run_directory``). SIGINT and SIGTERM finish
   the step in flight, checkpoint it and raise ``interrupts.Interrupted``; a second signal exits
   at once. A run that already finished (trained, evaluated, curves drawn) is not redone.
 
   Args:
-    config: the resolved, locked run config.
+    run: the resolved run (``experiment.resolve``, or ``ResolvedRun.create`` around batches of
+      one's own).
     workdir: the run directory (created if needed).
-    batches_from: (start_step, stage) -> iterator of this process's batches, {"x", "label"}
-      numpy arrays of stage.batch_size / process_count examples, for the steps from start_step
-      on; example positions count on from ``stage.first_image`` at ``stage.first_step`` (see
-      ``trainers.stages``; a one-stage family has batch_size * d_steps from position 0).
-    sample_shape: shape of one sample, e.g. (32, 32, 1) or (2,).
-    evaluate: (state, noise key) -> metrics, run at the end and every
-      ``config.eval.every_steps`` steps (the same noise key each time, so evaluations along a run
-      compare the same latents); None for none.
-    render_grid: state -> what the periodic sample PNGs show (images [N, H, W, C] or points
-      [N, 2]); default ``grids.latent_grid(config, sample_shape)``.
-    plot_centers: mode centers drawn in 2-D sample plots.
+    actions: what runs after each step (``periodic``), in order; default
+      ``periodic.standard_actions(run, workdir)``. Checkpoints are the loop's own: every
+      ``checkpoint_every_steps`` steps, every ``checkpoint_every_secs`` seconds and at the end.
     stop_after: stop (after checkpointing) once this step is reached, as if interrupted.
     log: where progress lines go (only process 0 logs).
 
   Returns:
-    The final state and metrics.
+    The final state and metrics; the final evaluation is ``run.evaluate`` on ``run.keys.eval``.
 
   Raises:
     TrainingError: on a non-finite loss or a run directory of another config.
@@ -136,19 +116,19 @@ def train(
     checkpointing.CheckpointError: when no checkpoint of the run restores.
     interrupts.Interrupted: on SIGINT / SIGTERM, after saving.
   """
-  config_utils.validate(config)
+  config_utils.validate(run.config)
   workdir = run_directory.create(workdir)
   log = log if jax.process_index() == 0 else (lambda _: None)
+  if actions is None:
+    actions = periodic.standard_actions(run, workdir)
   with _run_lock(workdir), interrupts.deferred_signals() as signals:
     had_config = (workdir / CONFIG_FILE).exists()
-    check_or_write_config(config, workdir)
-    run = _Run(config, workdir, tuple(sample_shape), log)
+    check_or_write_config(run.config, workdir)
+    training = _Run(run, workdir, log)
     try:
-      return run.train(
-        batches_from, evaluate, render_grid, plot_centers, stop_after, signals, had_config
-      )
+      return training.train(actions, stop_after, signals, had_config)
     finally:
-      run.checkpointer.close()
+      training.checkpointer.close()
 
 
 @contextlib.contextmanager
@@ -173,11 +153,11 @@ def _run_lock(workdir: pathlib.Path):
 class _Run:
   """One training run's parts (mesh, stages, state, checkpoints) and the steps of ``train``."""
 
-  def __init__(self, config, workdir: pathlib.Path, sample_shape: tuple[int, ...], log):
-    self.config, self.workdir, self.sample_shape, self.log = config, workdir, sample_shape, log
-    self.family = trainers.get_family(config.family)
+  def __init__(self, run: resolved.ResolvedRun, workdir: pathlib.Path, log):
+    self.run, self.workdir, self.log = run, workdir, log
+    self.config, self.family, self.stages = run.config, run.family, run.stages
+    config = run.config
     self.mesh = parallel.make_mesh(config.parallel.mesh_shape)
-    self.stages = self.family.schedule(config, sample_shape)
     for stage in self.stages:
       parallel.check_global_batch(stage.batch_size // config.d_steps, self.mesh)
     self.checkpointer = checkpointing.Checkpointer(workdir)
@@ -200,7 +180,7 @@ class _Run:
 
   def restore(self, had_config: bool):
     """(state, its shardings, start step): the newest checkpoint that restores, else step 0."""
-    state, shardings = sharded_initial_state(self.config, self.sample_shape, self.mesh)
+    state, shardings = sharded_initial_state(self.config, self.run.sample_shape, self.mesh)
     restored = self.checkpointer.restore_latest(state, self.log)  # Into the state's shardings.
     self.saved_step = restored.step
     if restored.step is None and had_config:
@@ -268,8 +248,7 @@ class _Run:
     )  # fmt: skip
     return last("eval"), last("train")
 
-  def train(self, batches_from, evaluate, render_grid, plot_centers, stop_after, signals,
-            had_config) -> RunResult:  # fmt: skip
+  def train(self, actions, stop_after, signals, had_config) -> RunResult:
     config, workdir, log = self.config, self.workdir, self.log
     state, state_shardings, start_step = self.restore(had_config)
     done = self.finished(start_step)
@@ -278,7 +257,6 @@ class _Run:
     writers.truncate_metrics(workdir, start_step, drop_final=start_step >= config.num_steps)
     if start_step:
       log(f"Resuming {workdir} from step {start_step}.")
-    render_grid = render_grid or grids.latent_grid(config, self.sample_shape)
     writer = writers.MetricWriter(workdir)
     writer.restart_at(start_step)
     writer.text(start_step, "config", writers.config_markdown(config_utils.to_dict(config)))
@@ -286,13 +264,13 @@ class _Run:
     progress = writers.Progress(config.num_steps, stage.batch_size, start_step)
     end_step = config.num_steps if stop_after is None else min(stop_after, config.num_steps)
     metrics, step, images_seen = {}, start_step, 0
-    batches = batches_from(start_step, stage)
+    batches = self.run.batches_from(start_step, stage)
     started = time.perf_counter()
     self.stop_if_signalled(self.agreed(signals.signum, step, False)[0], step, state)  # Start-up.
     while step < end_step:
       if trainers.stage_at(self.stages, step) != stage:  # A new stage: its own data and step.
         stage = trainers.stage_at(self.stages, step)
-        batches = batches_from(step, stage)
+        batches = self.run.batches_from(step, stage)
         progress.images_per_step = stage.batch_size
         log(f"step {step}: stage {stage.index} (level {stage.level}, batch {stage.batch_size}).")
       batch = parallel.to_global(next(batches), self.mesh)
@@ -303,48 +281,30 @@ class _Run:
       if compiles:  # Time the steps after the compiled one.
         jax.block_until_ready(metrics)
         progress.compiled(step)
-      if step % config.log_every_steps == 0 or step == end_step:
-        metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
-        _check_finite(step, metrics, self.saved_step)
-        writer.write(step, "train", metrics)
-        writer.scalars(step, optimizers.learning_rates(config, step))
-        log(progress.report(step, metrics))
-      self.periodic_outputs(step, end_step, state, writer, evaluate, render_grid, plot_centers)
-      by_steps, by_time = self.save_due(step, end_step)
-      signum, by_time = self.agreed(signals.signum, step, by_time)
-      if by_steps or by_time:
-        self.save(step, state)
-      self.stop_if_signalled(signum, step, state)
+      tick = periodic.Tick(step, end_step, state, metrics, writer, progress, self.saved_step, log)
+      for action in actions:
+        if action.due(tick):
+          action(tick)
+      self.checkpoint_if_due(step, end_step, state, signals)
     elapsed = time.perf_counter() - started
+    metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
     eval_metrics = {}
     if step >= config.num_steps:
-      eval_metrics = self.finish(step, state, writer, evaluate, signals)
+      eval_metrics = self.finish(step, state, writer, signals)
     writer.close()
     log(writers.run_summary(workdir, start_step, step, elapsed, images_seen, metrics, eval_metrics))
     return RunResult(state, workdir, eval_metrics, metrics)
 
-  def periodic_outputs(self, step, end_step, state, writer, evaluate, render_grid, centers):
-    """The sample grid and the periodic evaluation due at ``step``, if any."""
-    config = self.config
-    every = config.eval.every_steps
-    sample_now = step % config.sample_every_steps == 0 or step == end_step
-    # Periodic evaluation (the final step's evaluation comes after the loop).
-    evaluate_now = evaluate is not None and every and step % every == 0 and step < config.num_steps
-    if not (sample_now or evaluate_now):
-      return
-    # Process 0 renders and evaluates a host copy (every process joins the gather), so these
-    # programs never wait on the other processes.
-    host_state = parallel.to_host(state)
-    if jax.process_index() == 0 and sample_now:
-      grid_path = self.workdir / f"samples_{step:06d}.png"
-      visualize.save_samples(grid_path, render_grid(host_state), centers)
-      writer.image(step, "samples", grid_path.read_bytes())
-    if jax.process_index() == 0 and evaluate_now:
-      periodic = evaluate(host_state, run_keys.root_keys(config.seed).eval)
-      writer.write(step, "eval", periodic)
-      self.log(f"step {step} eval: " + writers.format_metrics(periodic))
+  def checkpoint_if_due(self, step: int, end_step: int, state, signals) -> None:
+    """The loop's own periodic action: a checkpoint when one is due by steps or seconds (or a
+    signal came), then ``stop_if_signalled``."""
+    by_steps, by_time = self.save_due(step, end_step)
+    signum, by_time = self.agreed(signals.signum, step, by_time)
+    if by_steps or by_time:
+      self.save(step, state)
+    self.stop_if_signalled(signum, step, state)
 
-  def finish(self, step, state, writer, evaluate, signals) -> dict:
+  def finish(self, step, state, writer, signals) -> dict:
     """The end of a run, once its last checkpoint is saved: loss curves, the final evaluation,
     then the finished mark. A signal from here on stops at once (all is saved; a rerun redoes
     only this part)."""
@@ -365,8 +325,8 @@ class _Run:
       visualize.save_loss_curves(
         self.workdir / "loss_curves.png", writers.read_metrics(self.workdir)
       )
-      if evaluate is not None:
-        eval_metrics = evaluate(host_state, run_keys.root_keys(self.config.seed).eval)
+      if self.run.evaluate is not None:
+        eval_metrics = self.run.evaluate(host_state, self.run.keys.eval)
         writer.write(step, "eval", eval_metrics)
       writers.mark_finished(self.workdir, step)
     signals.on_signal = None

@@ -180,13 +180,11 @@ def _listing(what: str) -> str:
     )
   from gans_jax.metrics import registry
 
-  lines = ["Metrics (--metrics / config.eval.metrics), one grammar each:"]
+  lines = ["Protocols (config.eval.protocol; default: the family's or the dataset's own):"]
+  lines.extend(f"  {name}: {text}" for name, text in registry.PROTOCOLS.items())
+  lines.append("Metrics (--metrics / config.eval.metrics), one grammar each:")
   for grammar in registry.GRAMMARS:
     lines.extend(f"  {line}" for line in grammar.help)
-  lines.append(
-    "  Built in, without --metrics: the digits classifier's scores on digits runs, mode "
-    "coverage on ring8 / grid25, held-out L1 / SSIM / PSNR (pix2pix) and cycle L1 (CycleGAN)."
-  )
   return "\n".join(lines)
 
 

@@ -24,8 +24,7 @@ def learning_rate(section) -> optax.Schedule | float:
     ValueError: for a decay rate outside (0, 1], a decaying rate without a positive period, or
       both decays at once.
   """
-  linear_steps = section.get("lr_linear_decay_steps", 0)
-  rate = section.get("lr_decay_rate", 1.0)
+  linear_steps, rate = section.lr_linear_decay_steps, section.lr_decay_rate
   if linear_steps:
     if rate != 1.0:
       raise errors.ConfigError(
@@ -45,15 +44,25 @@ def learning_rate(section) -> optax.Schedule | float:
   return optax.exponential_decay(section.learning_rate, section.lr_decay_steps, rate)
 
 
-def build_optimizer(section) -> optax.GradientTransformation:
-  """The optax optimizer named by ``section.name``.
+def build_optimizer(section, learning_rate_scale: float = 1.0) -> optax.GradientTransformation:
+  """The optax optimizer named by ``section.name``, at ``learning_rate_scale`` times the
+  section's rate (a stage's rate, e.g. progressive growing's per-resolution rates). The scale
+  changes no state: the optimizer state of one scale serves every other.
 
   Raises:
     ValueError: for an unknown name, listing the known ones.
   """
   if section.name not in OPTIMIZERS:
     raise errors.ConfigError(f"Unknown optimizer {section.name!r}; known: {', '.join(OPTIMIZERS)}.")
-  return OPTIMIZERS[section.name](section, learning_rate(section))
+  rate = learning_rate(section)
+  if learning_rate_scale != 1.0:
+    base = rate
+    rate = (
+      (lambda count: base(count) * learning_rate_scale)
+      if callable(base)
+      else base * learning_rate_scale
+    )
+  return OPTIMIZERS[section.name](section, rate)
 
 
 def learning_rates(config, step: int) -> dict[str, float]:
@@ -62,6 +71,6 @@ def learning_rates(config, step: int) -> dict[str, float]:
   rates = {}
   for role, section in config.optim.items():
     rate = learning_rate(section)
-    updates = step * (config.get("d_steps", 1) if role == "d" else 1)
+    updates = step * (config.d_steps if role == "d" else 1)
     rates[f"lr/{role}"] = float(rate(updates)) if callable(rate) else float(rate)
   return rates

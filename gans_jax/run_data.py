@@ -69,7 +69,7 @@ def check_classes(config, source) -> None:
       f"model.num_classes={classes} but {source.name} has {source.num_classes} classes; set "
       f"--config.model.num_classes={source.num_classes} (or the config's classes= argument)."
     )
-  names = tuple(config.data.get("class_names", ()))
+  names = tuple(config.data.class_names)
   if classes and names and source.class_names and names != source.class_names:
     raise errors.ConfigError(
       f"data.class_names={list(names)} but {source.name} has classes "
@@ -112,7 +112,7 @@ def pair_batches_from(config, source):
   """(start_step, stage) -> this process's batches of a two-domain source, at the load size,
   with Tucker 2022's input noise when the config asks for it (image-to-image families train in one
   stage)."""
-  noise = (config.data.get("input_noise_fraction", 0.0), config.data.get("input_noise_images", 1.0))
+  noise = (config.data.input_noise_fraction, config.data.input_noise_images)
   return lambda start_step, stage: data_pipelines.pair_batches(
     source,
     global_batch=config.batch_size,

@@ -11,12 +11,23 @@ import ml_collections
 import numpy as np
 
 import data_pipelines
-from gans_jax import checkpointing, errors, evaluation, loop, run_data, run_keys, trainers, writers
+from gans_jax import (
+  checkpointing,
+  config_schema,
+  errors,
+  evaluation,
+  loop,
+  run_data,
+  run_keys,
+  trainers,
+  writers,
+)
 from gans_jax.metrics import evaluators
 
 
 def run_config(workdir) -> ml_collections.ConfigDict:
-  """The config a run directory was trained with (its config.json).
+  """The config a run directory was trained with (its config.json, in today's schema:
+  ``config_schema.upgrade_saved``).
 
   Raises:
     checkpointing.CheckpointError: if the directory holds no config.json.
@@ -24,7 +35,8 @@ def run_config(workdir) -> ml_collections.ConfigDict:
   config_path = pathlib.Path(workdir) / loop.CONFIG_FILE
   if not config_path.exists():
     raise checkpointing.CheckpointError(f"No {loop.CONFIG_FILE} in {workdir}: not a run directory.")
-  return ml_collections.ConfigDict(json.loads(config_path.read_text()))
+  saved = json.loads(config_path.read_text())
+  return ml_collections.ConfigDict(config_schema.upgrade_saved(saved))
 
 
 def translates(workdir) -> bool:
@@ -106,7 +118,7 @@ def sample_labels(config, num=None, *, per_class: int = 0, labels=None) -> np.nd
   if per_class:
     return np.repeat(np.arange(classes), per_class).astype(np.int32)
   if labels is not None:
-    names = [str(n) for n in config.data.get("class_names", ())]
+    names = [str(n) for n in config.data.class_names]
     known = ", ".join(names) if names else f"0..{classes - 1}"
     indices = []
     for label in labels:
@@ -155,7 +167,7 @@ def sample(
   result = {}
   if config.model.num_classes:
     result["labels"] = labels
-    if config.data.get("class_names"):
+    if config.data.class_names:
       result["class_names"] = np.asarray(config.data.class_names, dtype=str)
   if samples.ndim == 4:
     return {"images": visualize.to_uint8(samples), **result}

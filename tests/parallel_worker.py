@@ -26,7 +26,7 @@ import jax
 import numpy as np
 
 import data_pipelines
-from gans_jax import config_utils, loop, parallel, run_data
+from gans_jax import config_utils, loop, parallel, resolved, run_data
 from tests.helpers import ROOT
 
 STEPS = 4
@@ -87,14 +87,13 @@ def train(config, workdir: pathlib.Path, perturb: bool = False):
   if perturb:
     plain = batches_from
     batches_from = lambda start, stage: _one_ulp_up(plain(start, stage))  # noqa: E731
-  result = loop.train(
+  run = resolved.ResolvedRun.create(
     config,
-    workdir,
-    batches_from=batches_from,
-    sample_shape=run_data.sample_shape(config),
+    run_data.sample_shape(config),
+    batches_from,
     render_grid=lambda state: np.zeros((1, 4, 4, 3), np.float32),
-    log=lambda _: None,
   )
+  result = loop.train(run, workdir, log=lambda _: None)
   records = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
   return parallel.to_host(result.state), [r for r in records if r["kind"] == "train"]
 

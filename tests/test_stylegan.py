@@ -31,7 +31,6 @@ TINY_STYLEGAN = [
   "progressive.stable_kimg=0.016",
   "progressive.fade_kimg=0.032",
   "num_steps=8",
-  "batch_size=8",
   "checkpoint_every_steps=100",
   "sample_every_steps=100",
   "log_every_steps=1",

@@ -3,6 +3,7 @@
 from gans_jax.losses.adversarial import (
   ADVERSARIAL_LOSSES,
   AdversarialLoss,
+  categorical_sigmoid_loss,
   get_adversarial_loss,
   logistic_discriminator_per_example,
   non_saturating_generator,
@@ -12,6 +13,7 @@ from gans_jax.losses.adversarial import (
 __all__ = [
   "ADVERSARIAL_LOSSES",
   "AdversarialLoss",
+  "categorical_sigmoid_loss",
   "get_adversarial_loss",
   "logistic_discriminator_per_example",
   "non_saturating_generator",

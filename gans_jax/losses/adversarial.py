@@ -2,7 +2,8 @@
 
 Every function takes D's raw outputs on real and generated data, float [B], and returns scalar
 means. Discriminators never apply a sigmoid themselves; the losses use softplus, which is exact
-and stable: -log sigmoid(t) = softplus(-t) and -log(1 - sigmoid(t)) = softplus(t).
+and stable: -log sigmoid(t) = softplus(-t) and -log(1 - sigmoid(t)) = softplus(t). ArtGAN's
+categorical loss takes D's K + 1 outputs against targets instead (``categorical_sigmoid_loss``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from gans_jax import errors
 
@@ -89,6 +91,19 @@ def target_loss(outputs: Array, target_is_real: bool, name: str) -> Array:
   raise errors.ConfigError(
     f"Unknown loss {name!r} for a target loss; known: non_saturating, least_squares, wasserstein."
   )
+
+
+def categorical_sigmoid_loss(logits: Array, targets: Array) -> Array:
+  """ArtGAN's loss (Tan et al. 2017, Eqs. 3 and 5): binary cross-entropy of each of D's K + 1
+  sigmoid outputs (K classes and "generated") against its target, summed over the outputs (the
+  log-likelihood of independent Bernoulli outputs), mean over the batch. D and G both minimise
+  it, against different targets.
+
+  Args:
+    logits: [B, K + 1] pre-sigmoid outputs.
+    targets: [B, K + 1] in [0, 1].
+  """
+  return optax.sigmoid_binary_cross_entropy(logits, targets).sum(-1).mean()
 
 
 @dataclasses.dataclass(frozen=True)

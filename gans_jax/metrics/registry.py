@@ -1,5 +1,6 @@
-"""Every grammar of metric names, in one place: what ``--metrics`` and ``config.eval.metrics``
-accept and ``gans-jax list metrics`` prints.
+"""Every evaluation a run can declare, in one place: the protocols (``config.eval.protocol``)
+and the grammars of metric names (``--metrics``, ``config.eval.metrics``), as ``gans-jax list
+metrics`` prints them.
 
 A grammar claims the names that start with one of its prefixes and parses them into specs; the
 evaluation layer (``gans_jax.evaluation``) builds one evaluator per grammar from its specs, as
@@ -63,6 +64,23 @@ GRAMMARS = (
     ),
   ),
 )
+
+
+# The protocols (``gans_jax.evaluation.protocol_evaluator``): an evaluation a dataset or a paper
+# brings with it, with the metric keys it returns.
+PROTOCOLS = {
+  "digits_classifier": (
+    "the project's digits classifier on digits samples: confident, per-class and not-a-digit "
+    "fractions, class entropy, Frechet distance on its features (digits_*)"
+  ),
+  "mode_coverage": (
+    "modes covered and high-quality fraction of 2-D samples on ring8 / grid25 (VEEGAN, PacGAN)"
+  ),
+  "held_out_translation": (
+    "held-out test pairs: L1 / SSIM / PSNR against the targets (paired data) or cycle L1 both "
+    "ways (unpaired data)"
+  ),
+}
 
 
 def grammar_of(name: str) -> Grammar:

@@ -23,6 +23,12 @@ Optional hooks:
 - ``figures``: {command name: ``Figure``}, the family's own paper figures as CLI commands.
 - ``networks(params) -> {suffix: params}``: how one role's parameters split into networks, for
   parameter counts (default: one network, suffix "").
+- ``config_fields(config)``: adds the family's own config fields, each with its default and a
+  comment (``config_schema.base_config`` calls it; config files then set values only). A field
+  added later must default to the value that reproduces runs saved before it
+  (``config_schema.upgrade_saved``).
+- ``unused_fields``: base fields the family does not read: its configs do not have them, so
+  setting one is an error that names it.
 
 ``FAMILIES`` maps ``config.family`` to its Family.
 """
@@ -33,7 +39,17 @@ import dataclasses
 from collections.abc import Callable, Mapping
 
 from gans_jax import errors
-from gans_jax.trainers import artgan, cyclegan, gan, pix2pix, sngan, stylegan, stylegan_figures
+from gans_jax.trainers import (
+  artgan,
+  cyclegan,
+  gan,
+  pix2pix,
+  sngan,
+  stylegan,
+  stylegan_figures,
+  stylegan_schema,
+  translation,
+)
 from gans_jax.trainers.stages import Stage, single_stage, stage_at  # noqa: F401 (loop API)
 from gans_jax.trainers.types import Figure, LatentSpace
 
@@ -53,6 +69,8 @@ class Family:
   latent_space: LatentSpace | None = None
   figures: Mapping[str, Figure] = dataclasses.field(default_factory=dict)
   networks: Callable = _one_network
+  config_fields: Callable | None = None  # (config) -> None: the family's own fields.
+  unused_fields: tuple[str, ...] = ()  # Dotted base fields the family does not read.
 
   def __post_init__(self):
     if (self.sample is None) == (self.translate is None):
@@ -70,15 +88,25 @@ class Family:
 
 FAMILIES = {
   "gan": Family(gan.init_state, gan.train_step, sample=gan.generate),
-  "artgan": Family(artgan.init_state, artgan.train_step, sample=artgan.generate),
+  "artgan": Family(
+    artgan.init_state, artgan.train_step, sample=artgan.generate, config_fields=artgan.config_fields
+  ),
   "sngan": Family(sngan.init_state, sngan.train_step, sample=sngan.generate),
-  "pix2pix": Family(pix2pix.init_state, pix2pix.train_step, translate=pix2pix.generate),
+  "pix2pix": Family(
+    pix2pix.init_state,
+    pix2pix.train_step,
+    translate=pix2pix.generate,
+    config_fields=pix2pix.config_fields,
+    unused_fields=translation.UNUSED_FIELDS,
+  ),
   "cyclegan": Family(
     cyclegan.init_state,
     cyclegan.train_step,
     translate=cyclegan.generate,
     translate_back=cyclegan.generate_b_to_a,
     networks=cyclegan.networks,
+    config_fields=cyclegan.config_fields,
+    unused_fields=translation.UNUSED_FIELDS,
   ),
   "stylegan": Family(
     stylegan.init_state,
@@ -87,6 +115,8 @@ FAMILIES = {
     stages=stylegan.stages,
     latent_space=stylegan.LATENT_SPACE,
     figures=stylegan_figures.FIGURES,
+    config_fields=stylegan_schema.config_fields,
+    unused_fields=stylegan_schema.UNUSED_FIELDS,
   ),
 }
 

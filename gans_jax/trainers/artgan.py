@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
+import ml_collections
 
-from gans_jax import run_keys
+from gans_jax import losses, run_keys
 from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import gan
 
@@ -33,20 +33,20 @@ init_state = gan.init_state
 generate = gan.generate
 
 
+def config_fields(config) -> None:
+  """ArtGAN's own fields (``config.artgan``), with the defaults of configs/artgan.py."""
+  section = config.artgan = ml_collections.ConfigDict()
+  section.reconstruction_weight = 1.0  # Weight of the L2 term in G's loss (paper, Eq. 5).
+  section.label_flip = 0.0  # Probability of swapping a D target (0: the paper's plain targets).
+  section.real_noise = 0.0  # Std of Gaussian noise on real images (0: none).
+
+
 def categorical_targets(labels, num_classes: int) -> jax.Array:
   """float32 [B, K + 1] one-hot targets; label K means "generated"."""
   return jax.nn.one_hot(labels, num_classes + 1, dtype=jnp.float32)
 
 
-def categorical_loss(logits, targets) -> jax.Array:
-  """Binary cross-entropy of each of the K + 1 sigmoid outputs against its target, summed over
-  the outputs (the log-likelihood of independent Bernoulli outputs), mean over the batch.
-
-  Args:
-    logits: [B, K + 1] pre-sigmoid outputs.
-    targets: [B, K + 1] in [0, 1].
-  """
-  return optax.sigmoid_binary_cross_entropy(logits, targets).sum(-1).mean()
+categorical_loss = losses.categorical_sigmoid_loss  # Both players' loss (paper, Eqs. 3 and 5).
 
 
 def flip_targets(key, real_labels, fake_labels, fake_index: int, probability: float):

@@ -32,6 +32,15 @@ from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import translation
 
 
+def config_fields(config) -> None:
+  """CycleGAN's own fields (the weights of Eq. 3 and Sec. 5.2, the image pools' size) beside
+  the image-to-image ones."""
+  translation.config_fields(config)
+  config.loss.cycle_weight = 10.0  # lambda of Eq. 3.
+  config.loss.identity_weight = 0.5  # Identity loss weight, relative to lambda (Sec. 5.2).
+  config.pool_size = 50  # History of generated images per discriminator; 0 turns it off.
+
+
 def build_networks(config, sample_shape: Sequence[int]) -> tuple[TwoWay, TwoWay]:
   shape_a = translation.input_shape(config, sample_shape)
   build_g = lambda shape: models.build_generator(

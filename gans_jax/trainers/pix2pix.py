@@ -31,6 +31,13 @@ from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import translation
 
 
+def config_fields(config) -> None:
+  """pix2pix's own fields (the weights of Eq. 4) beside the image-to-image ones."""
+  translation.config_fields(config)
+  config.loss.l1_weight = 100.0  # lambda of Eq. 4.
+  config.loss.adversarial_weight = 1.0  # 0: the L1-only baseline of Table 1.
+
+
 def build_networks(config, sample_shape: Sequence[int]):
   generator = models.build_generator(
     config.model.generator, sample_shape, models.compute_dtype(config.compute_dtype)

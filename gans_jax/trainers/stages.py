@@ -27,8 +27,8 @@ class Stage:
     first_image: examples read before the stage (its data starts at this position).
     level: progressive growing's level (resolution 4 * 2^level); 0 for one-stage families.
     fade_steps: steps over which the level's new layers fade in (alpha 0 -> 1); 0 for none.
-    learning_rate_scale: multiplies both optimizers' updates during the stage (per-resolution
-      learning rates).
+    learning_rate_scale: multiplies both optimizers' learning rates during the stage
+      (per-resolution learning rates, ``optimizers.build_optimizer``).
   """
 
   index: int

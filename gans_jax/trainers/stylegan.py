@@ -13,8 +13,8 @@
   function of the step; both, and w_avg, are kept in ``state.extra`` so sampling a checkpoint
   (also one saved mid-fade) uses the networks exactly as trained. Real images are average-pooled
   to the level's size and faded like G's output (Karras 2018, App. A.1). Both optimizers restart
-  at each new resolution (NVlabs' ``reset_opt_for_new_lod``), and the stage's learning-rate scale
-  multiplies their updates.
+  at each new resolution (NVlabs' ``reset_opt_for_new_lod``), and each stage runs them at its
+  own learning rate (``progressive.learning_rates``).
 - Optional, off in the paper's recipe: D's input transform of the other families
   (``config.augment.policy`` DiffAugment, ``config.d_input_noise``) on reals and fakes alike, R1
   then taken at the transformed reals.
@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gans_jax import ema, errors, losses, models, run_keys
+from gans_jax import ema, errors, losses, models, optimizers, run_keys
 from gans_jax.models import stylegan as networks
 from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import gan
@@ -196,11 +196,11 @@ def _restart_optimizer(model: ModelState, restart: jax.Array) -> ModelState:
   return model.replace(opt_state=opt_state)
 
 
-def _apply_scaled(model: ModelState, grads, scale: float) -> ModelState:
-  """One optimizer update with its step multiplied by ``scale`` (per-resolution learning rate)."""
-  updates, opt_state = model.tx.update(grads, model.opt_state, model.params)
-  if scale != 1.0:
-    updates = jax.tree.map(lambda u: u * scale, updates)
+def _apply_at_stage_rate(model: ModelState, grads, section, stage) -> ModelState:
+  """One update of the config's optimizer (``section``) at the stage's learning rate, as NVlabs
+  feed each resolution's rate to the optimizer (``optimizers.build_optimizer``'s scale)."""
+  tx = optimizers.build_optimizer(section, stage.learning_rate_scale)
+  updates, opt_state = tx.update(grads, model.opt_state, model.params)
   return model.replace(
     step=model.step + 1, params=optax.apply_updates(model.params, updates), opt_state=opt_state
   )
@@ -228,7 +228,7 @@ def _discriminator_update(g, d, real, keys, stage, alpha, config):
     "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
     "d_r1": r1,
   }
-  return _apply_scaled(d, grads, stage.learning_rate_scale), metrics
+  return _apply_at_stage_rate(d, grads, config.optim.d, stage), metrics
 
 
 def _generator_update(g, d, batch: int, keys, stage, alpha, config):
@@ -241,7 +241,8 @@ def _generator_update(g, d, batch: int, keys, stage, alpha, config):
     return losses.non_saturating_generator(logits), w
 
   (loss, w), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
-  return _apply_scaled(g, grads, stage.learning_rate_scale), jnp.mean(w, axis=0), {"g_loss": loss}
+  g = _apply_at_stage_rate(g, grads, config.optim.g, stage)
+  return g, jnp.mean(w, axis=0), {"g_loss": loss}
 
 
 def train_step(state: GANState, batch, *, config, stage: stages_lib.Stage):
@@ -263,7 +264,7 @@ def train_step(state: GANState, batch, *, config, stage: stages_lib.Stage):
   if stage.index > 0:  # A new resolution: both optimizers start afresh (reset_opt_for_new_lod).
     restart = state.step == stage.first_step
     g, d = _restart_optimizer(g, restart), _restart_optimizer(d, restart)
-  mirror_key = mirror_key if config.data.get("mirror", False) else None
+  mirror_key = mirror_key if config.data.mirror else None
   real = real_at_level(batch["x"], stage.level, alpha, mirror_key)
   d_keys = run_keys.split(d_keys, *GENERATION_KEYS, "fake_transform", "real_transform")
   d, metrics = _discriminator_update(g, d, real, d_keys, stage, alpha, config)

@@ -17,6 +17,31 @@ import jax.numpy as jnp
 from gans_jax import errors
 
 
+def config_fields(config) -> None:
+  """The fields every image-to-image family has: its data's two sides and the random jitter
+  (``config_schema.translation_config`` sets them from the resolution), and Tucker 2022's noise
+  on the training inputs (``data_pipelines``; never on the held-out ones)."""
+  config.data.load_size = 36  # Resize to this, then crop to data.resolution (286 / 256 of it).
+  config.data.flip = True  # Random left-right mirroring in training.
+  config.data.input_channels = 3  # Input (domain A) channels; data.channels is domain B's.
+  config.data.input_noise_fraction = 0.0  # Pixels of an input replaced by random colours.
+  config.data.input_noise_images = 1.0  # Fraction of the inputs that get noise.
+
+
+# Base fields an image-to-image family does not read: no z, no classes, no DiffAugment or weight
+# clipping or input noise on D, no EMA of G (the papers sample G itself), no gradient penalty.
+UNUSED_FIELDS = (
+  "model.latent_dim",
+  "model.num_classes",
+  "augment",
+  "loss.gradient_penalty",
+  "loss.class_weight",
+  "d_weight_clip",
+  "d_input_noise",
+  "ema_decay",
+)
+
+
 def random_jitter(images: Sequence[jax.Array], key, crop: int, flip: bool) -> list[jax.Array]:
   """pix2pix's random jitter (Isola et al. 2017, appendix 6.2): a random crop x crop window and a
   random left-right mirror per example, the same for every array in ``images``.
