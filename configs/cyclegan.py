@@ -42,11 +42,11 @@ def get_config(arg=None):
       f"cyclegan: resolution={resolution} must be a multiple of 4 from 32 (the generator "
       "downsamples twice; the 70x70 PatchGAN needs 32)."
     )
-  steps = arg.steps or (
-    2500 if embedded else 200 * config_schema.epoch_steps("cyclegan", arg.dataset, PAPER_DATASETS)
-  )  # 200 epochs, batch 1.
+  steps = arg.steps or (2500 if embedded else 0)  # 0: 200 epochs (num_epochs).
   source = PAPER_DATASETS.get(arg.dataset, (arg.dataset,))[0]
-  config = config_schema.translation_config("cyclegan", source, steps, arg.batch, resolution)
+  config = config_schema.translation_config(
+    "cyclegan", source, steps, arg.batch, resolution, PAPER_DATASETS
+  )
   width = arg.width or (24 if embedded else 64)
   config.model.generator.name = "resnet"
   # 9 blocks at 256x256, 6 at 128x128 and below (paper, Sec. 7.2).

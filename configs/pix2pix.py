@@ -47,11 +47,11 @@ def get_config(arg=None):
       f"pix2pix: resolution={resolution} must be a power of 2 from 32 (the U-Net halves it down "
       "to 1x1 and the 70x70 PatchGAN needs 32)."
     )
-  steps = arg.steps or (
-    3000 if embedded else 200 * config_schema.epoch_steps("pix2pix", arg.dataset, PAPER_DATASETS)
-  )  # 200 epochs, batch 1.
+  steps = arg.steps or (3000 if embedded else 0)  # 0: 200 epochs (num_epochs).
   source = PAPER_DATASETS.get(arg.dataset, (arg.dataset,))[0]
-  config = config_schema.translation_config("pix2pix", source, steps, arg.batch, resolution)
+  config = config_schema.translation_config(
+    "pix2pix", source, steps, arg.batch, resolution, PAPER_DATASETS
+  )
   width = arg.width or (32 if embedded else 64)
   config.model.generator.name = "unet"
   config.model.generator.num_downs = num_downs

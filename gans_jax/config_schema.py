@@ -11,6 +11,9 @@ image GAN and image-to-image config files; ``optimizer_config`` is one optimizer
 
 from __future__ import annotations
 
+import functools
+import math
+
 import ml_collections
 
 from gans_jax import errors, trainers
@@ -181,6 +184,13 @@ def set_classes(config: ml_collections.ConfigDict, classes: int) -> None:
   config.data.class_names = names or ()
 
 
+@functools.lru_cache(maxsize=64)
+def _counted_epoch(dataset: str) -> int | None:
+  import data_pipelines
+
+  return data_pipelines.training_epoch(dataset)
+
+
 def epoch_steps(family: str, dataset: str, paper_datasets: dict[str, tuple[str, int]]) -> int:
   """Steps of one epoch at batch 1: a paper dataset's size (``paper_datasets``: name -> (source,
   size), matched by name or source), else a ``paired:`` / ``unpaired:`` folder's training images,
@@ -189,12 +199,10 @@ def epoch_steps(family: str, dataset: str, paper_datasets: dict[str, tuple[str, 
   Raises:
     errors.ConfigError: for data whose size is known neither way (set steps=).
   """
-  import data_pipelines
-
   for name, (source, size) in paper_datasets.items():
     if dataset in (name, source):
       return size
-  counted = data_pipelines.training_epoch(dataset)
+  counted = _counted_epoch(dataset)  # Once per folder: num_steps is computed whenever read.
   if counted is None:
     raise errors.ConfigError(
       f"{family}: cannot count the training images of {dataset!r}; set steps=."
@@ -202,12 +210,24 @@ def epoch_steps(family: str, dataset: str, paper_datasets: dict[str, tuple[str, 
   return counted
 
 
-def translation_config(family: str, dataset: str, steps: int, batch: int, resolution: int):
+def translation_config(
+  family: str,
+  dataset: str,
+  steps: int,
+  batch: int,
+  resolution: int,
+  paper_datasets: dict[str, tuple[str, int]] | None = None,
+):
   """``base_config()`` with the fields of the image-to-image families (pix2pix, CycleGAN).
 
   Adam(2e-4, beta1 0.5) for G and D, constant for the first half of the steps and then falling
   linearly to 0 (Isola et al. 2017 and Zhu et al. 2017: 100 + 100 epochs); RGB in and out; load
   size = resolution * 286 / 256 (the papers' random-jitter ratio); mirroring on.
+
+  The run's length: ``steps`` when given (> 0), else ``num_epochs`` (200) epochs of the
+  dataset's training images (``epoch_steps``; ``paper_datasets`` names the papers' datasets and
+  their sizes) at ``batch_size``, a reference that follows ``--config.num_epochs``,
+  ``--config.batch_size`` and ``--config.dataset``.
 
   The schedule's lengths are references to ``num_steps``: ``--config.num_steps=N`` gives N / 2
   constant steps and N / 2 of decay, and ``--config.optim.g.lr_constant_steps=K`` leaves the
@@ -215,8 +235,11 @@ def translation_config(family: str, dataset: str, steps: int, batch: int, resolu
   """
   config = base_config(family)
   config.dataset = dataset
-  config.num_steps = steps
   config.batch_size = batch
+  if steps:
+    config.num_steps = steps
+  else:
+    _steps_follow_epochs(config, family, paper_datasets or {})
   config.data.resolution = resolution  # The training crop and the evaluation size.
   config.data.load_size = round(resolution * 286 / 256)  # Resize to this, then crop.
   config.data.channels = 3  # Output (domain B) channels.
@@ -229,6 +252,25 @@ def translation_config(family: str, dataset: str, steps: int, batch: int, resolu
   config.eval_num_samples = 100  # Held-out inputs translated by the end-of-run evaluation.
   config.num_grid_samples = 8  # Rows of the input | output | target grids.
   return config
+
+
+def _steps_follow_epochs(config, family: str, paper_datasets) -> None:
+  """``num_steps`` as ceil(num_epochs x training images / batch_size), computed whenever read
+  (ml_collections' reference ops); an explicit ``num_steps`` replaces it.
+
+  Raises:
+    errors.ConfigError: when the dataset's size is known neither from ``paper_datasets`` nor
+      from its files (``epoch_steps``).
+  """
+
+  def steps(epochs: float, dataset: str, batch: int) -> int:
+    return math.ceil(epochs * epoch_steps(family, dataset, paper_datasets) / batch)
+
+  budget = config.get_ref("num_epochs")._apply_op(
+    steps, config.get_ref("dataset"), config.get_ref("batch_size")
+  )
+  del config["num_steps"]  # Replaced by the reference (assigning would set a value).
+  config.num_steps = budget.to_int()
 
 
 def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_collections.ConfigDict:

@@ -29,6 +29,7 @@ RUN_LENGTH_FIELDS = (
   "log_every_steps",
   "eval_num_samples",
   "eval",
+  "num_epochs",  # The image-to-image budget: num_steps follows it.
   "progressive.total_kimg",  # StyleGAN's budget in images: num_steps follows it.
 )
 # Fields that say where a run computes (devices, hosts), not what: a run may resume on another

@@ -34,6 +34,17 @@ def test_stylegan_steps_follow_the_budget_in_images_and_the_schedule():
   assert config_utils.to_dict(config)["num_steps"] == 12
 
 
+def test_image_to_image_steps_follow_the_epochs_and_the_schedule_follows_them():
+  """facades: 400 training images, 200 epochs at batch 1, half constant then half decay."""
+  config = load("pix2pix.py:dataset=facades")
+  assert (config.num_steps, config.optim.g.lr_constant_steps) == (80_000, 40_000)
+  config_utils.apply_overrides(config, ["num_epochs=100", "batch_size=4"])
+  assert config.num_steps == 10_000 and config.optim.d.lr_linear_decay_steps == 5_000
+  config_utils.validate(config)  # The schedule still ends at num_steps.
+  config_utils.apply_overrides(config, ["num_steps=600"])
+  assert (config.num_steps, config.optim.g.lr_constant_steps) == (600, 300)
+
+
 def test_each_family_declares_its_fields_and_drops_the_ones_it_does_not_read():
   stylegan = config_schema.base_config("stylegan")
   assert stylegan.loss.r1_gamma == 10.0 and stylegan.progressive.total_kimg == 25000.0

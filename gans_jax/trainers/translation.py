@@ -18,9 +18,11 @@ from gans_jax import errors
 
 
 def config_fields(config) -> None:
-  """The fields every image-to-image family has: its data's two sides and the random jitter
-  (``config_schema.translation_config`` sets them from the resolution), and Tucker 2022's noise
-  on the training inputs (``data_pipelines``; never on the held-out ones)."""
+  """The fields every image-to-image family has: the length in epochs, its data's two sides and
+  the random jitter (``config_schema.translation_config`` sets them from the resolution and
+  makes ``num_steps`` follow the epochs), and Tucker 2022's noise on the training inputs
+  (``data_pipelines``; never on the held-out ones)."""
+  config.num_epochs = 200.0  # 100 at a constant rate + 100 decaying to 0 (both papers).
   config.data.load_size = 36  # Resize to this, then crop to data.resolution (286 / 256 of it).
   config.data.flip = True  # Random left-right mirroring in training.
   config.data.input_channels = 3  # Input (domain A) channels; data.channels is domain B's.
