@@ -273,6 +273,9 @@ def suite_evaluator(config, named: list, inception_weights: str | None = None):
 
 
 def sampler(config, state) -> evaluators.Sampler:
-  """(z [n, latent], labels [n]) -> numpy samples of ``state``'s generator, compiled once."""
-  generate = jax.jit(trainers.get_family(config.family).sample)
+  """(z [n, latent], labels [n]) -> numpy samples of ``state``'s generator, compiled once, from
+  the state prepared for sampling once (``trainers.Family.prepare_sampling``)."""
+  family = trainers.get_family(config.family)
+  generate = jax.jit(family.sample)
+  state = family.sampling_state(state, config)
   return lambda z, labels: np.asarray(generate(state, z, labels))

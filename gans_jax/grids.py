@@ -31,12 +31,14 @@ def latent_grid(config, sample_shape: Sequence[int]) -> Callable[[GANState], np.
   grid_key = run_keys.root_keys(config.seed).grid
   grid_z = jax.random.normal(grid_key, (num_grid, config.model.latent_dim))
   grid_labels = grid_class_labels(num_grid, config.model.num_classes)
-  generate = jax.jit(trainers.get_family(config.family).sample)
-  if not per_class:
-    return lambda state: np.asarray(generate(state, grid_z, grid_labels))
-  return lambda state: np.asarray(generate(state, grid_z, grid_labels)).reshape(
-    classes, per_class, *sample_shape
-  )
+  family = trainers.get_family(config.family)
+  generate = jax.jit(family.sample)
+
+  def render(state):
+    samples = np.asarray(generate(family.sampling_state(state, config), grid_z, grid_labels))
+    return samples.reshape(classes, per_class, *sample_shape) if per_class else samples
+
+  return render
 
 
 def grid_class_labels(num: int, num_classes: int) -> np.ndarray:

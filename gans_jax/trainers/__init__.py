@@ -19,6 +19,9 @@ Optional hooks:
 - ``stages(config, sample_shape) -> tuple[Stage, ...]``: a family that trains in stages
   (progressive growing); its ``train_step`` then takes the current stage as a static ``stage=``
   argument, and the loop compiles one step per stage and reads each stage's batch size.
+- ``prepare_sampling(state, config) -> state``: the state ``sample`` should use, computed once
+  per state before grids, evaluation and ``gans-jax sample`` (the GAN families: BatchNorm
+  statistics of G's EMA weights, ``gan.prepare_sampling``); default: the state itself.
 - ``latent_space``: a ``LatentSpace`` (mapping and synthesis apart), for perceptual path length.
 - ``figures``: {command name: ``Figure``}, the family's own paper figures as CLI commands.
 - ``networks(params) -> {suffix: params}``: how one role's parameters split into networks, for
@@ -66,6 +69,7 @@ class Family:
   translate: Callable | None = None  # (state, inputs, key) -> outputs.
   translate_back: Callable | None = None  # Unpaired families: (state, outputs, key) -> inputs.
   stages: Callable | None = None  # Growing families: (config, sample_shape) -> stages.
+  prepare_sampling: Callable | None = None  # (state, config) -> the state to sample from.
   latent_space: LatentSpace | None = None
   figures: Mapping[str, Figure] = dataclasses.field(default_factory=dict)
   networks: Callable = _one_network
@@ -81,17 +85,29 @@ class Family:
     """Image-to-image: trains on pairs and translates instead of sampling."""
     return self.translate is not None
 
+  def sampling_state(self, state, config):
+    """``state`` as ``sample`` should see it (``prepare_sampling``, else unchanged)."""
+    return state if self.prepare_sampling is None else self.prepare_sampling(state, config)
+
   def schedule(self, config, sample_shape) -> tuple[Stage, ...]:
     """The family's stages for this config (one stage unless the family grows)."""
     return self.stages(config, sample_shape) if self.stages else single_stage(config)
 
 
 FAMILIES = {
-  "gan": Family(gan.init_state, gan.train_step, sample=gan.generate),
-  "artgan": Family(
-    artgan.init_state, artgan.train_step, sample=artgan.generate, config_fields=artgan.config_fields
+  "gan": Family(
+    gan.init_state, gan.train_step, sample=gan.generate, prepare_sampling=gan.prepare_sampling
   ),
-  "sngan": Family(sngan.init_state, sngan.train_step, sample=sngan.generate),
+  "artgan": Family(
+    artgan.init_state,
+    artgan.train_step,
+    sample=artgan.generate,
+    prepare_sampling=gan.prepare_sampling,
+    config_fields=artgan.config_fields,
+  ),
+  "sngan": Family(
+    sngan.init_state, sngan.train_step, sample=sngan.generate, prepare_sampling=gan.prepare_sampling
+  ),
   "pix2pix": Family(
     pix2pix.init_state,
     pix2pix.train_step,

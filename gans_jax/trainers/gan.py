@@ -276,6 +276,46 @@ def alternating_step(state: GANState, batch, *, config, d_update, g_update):
 
 def generate(state: GANState, z: jax.Array, labels=None) -> jax.Array:
   """Samples G(z, labels) [N, ...] in inference mode (BatchNorm running averages, EMA params if
-  kept); unconditional generators ignore the labels."""
+  kept; ``prepare_sampling`` gives the EMA its own statistics first); unconditional generators
+  ignore the labels."""
   samples, _ = state.g.apply(z, labels=labels, train=False, params=state.sampling_params())
   return samples
+
+
+# Standing statistics (below): latents of the run's prior from a fixed key, one batch.
+STANDING_STATISTICS_SEED = 0
+STANDING_STATISTICS_SAMPLES = 1024
+
+
+def prepare_sampling(state: GANState, config) -> GANState:
+  """The state to sample from: with an EMA of a BatchNorm generator, G's running statistics
+  replaced by the EMA weights' own "standing statistics" (Brock et al. 2019, App. C.1).
+
+  G's running averages were collected by the live weights; the EMA weights produce other
+  activations, so normalising them with the live statistics mixes two networks. The standing
+  statistics are the batch statistics of the EMA weights on ``STANDING_STATISTICS_SAMPLES``
+  latents of the run's prior (z ~ N(0, I), uniform labels) drawn from a fixed key, the same
+  for every evaluation. Other states come back unchanged.
+  """
+  if state.g_ema is None or state.g.batch_stats is None:
+    return state
+  keys = run_keys.split(jax.random.PRNGKey(STANDING_STATISTICS_SEED), "z", "label")
+  z, labels = sample_latents(keys["z"], keys["label"], STANDING_STATISTICS_SAMPLES, config)
+  standing = batch_statistics(state.g, state.g_ema, z, labels)
+  return state.replace(g=state.g.replace(batch_stats=standing))
+
+
+@jax.jit
+def batch_statistics(model: ModelState, params, z: jax.Array, labels: jax.Array):
+  """Every BatchNorm layer's mean and variance over the batch G(z, labels) with ``params``, in
+  the shape of ``model.batch_stats``.
+
+  A training-mode pass sets each running average r to m r + (1 - m) s for the batch's s, with
+  the layer's own momentum m: from r = 0 it returns a = (1 - m) s, from r = 1 it returns
+  b = m + (1 - m) s, so m = b - a and s = a / (1 - m), for any momentum and any layer.
+  """
+  zeros = jax.tree.map(jnp.zeros_like, model.batch_stats)
+  ones = jax.tree.map(jnp.ones_like, model.batch_stats)
+  _, a = model.replace(batch_stats=zeros).apply(z, labels=labels, train=True, params=params)
+  _, b = model.replace(batch_stats=ones).apply(z, labels=labels, train=True, params=params)
+  return jax.tree.map(lambda a, b: a / (1.0 - (b - a)), a, b)
