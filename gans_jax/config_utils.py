@@ -35,6 +35,8 @@ RUN_LENGTH_FIELDS = (
 # Fields that say where a run computes (devices, hosts), not what: a run may resume on another
 # mesh or process count (the data order is a function of the global batch alone).
 PLACEMENT_FIELDS = ("parallel", "distributed")
+# The config's documentation of itself: its declared departures from the paper.
+DOCUMENTATION_FIELDS = ("departures",)
 
 DEFAULT_CONFIG = "dcgan"  # Named configs resolve through config_directories().
 
@@ -214,12 +216,12 @@ def to_dict(config: ml_collections.ConfigDict) -> dict:
 
 
 def differing_keys(saved: dict, current: dict, prefix: str = "") -> list[str]:
-  """Dotted keys whose values differ between two config dicts (run-length and placement fields
-  ignored)."""
+  """Dotted keys whose values differ between two config dicts (run-length, placement and
+  documentation fields ignored)."""
   keys = []
   for key in sorted(set(saved) | set(current)):
     name = prefix + key
-    if name in RUN_LENGTH_FIELDS + PLACEMENT_FIELDS:
+    if name in RUN_LENGTH_FIELDS + PLACEMENT_FIELDS + DOCUMENTATION_FIELDS:
       continue
     a, b = saved.get(key), current.get(key)
     if isinstance(a, dict) and isinstance(b, dict):

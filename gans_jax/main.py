@@ -52,7 +52,9 @@ def _add_training_commands(commands) -> None:
   )
   train.add_argument("--config", help="NAME[:ARG] or FILE[:ARG], default dcgan")
   train.add_argument("--workdir", help="run directory, default runs/<config>_<time>")
-  describe = commands.add_parser("describe", help="parameter counts of a config, as JSON")
+  describe = commands.add_parser(
+    "describe", help="a config's departures from its paper, then its parameter counts as JSON"
+  )
   describe.add_argument("--config", help="NAME[:ARG] or FILE[:ARG], default dcgan")
   listing = commands.add_parser("list", help="the configs, datasets or metrics there are")
   listing.add_argument("what", choices=LISTS)
@@ -227,9 +229,11 @@ def _train(args, overrides) -> None:
 
 
 def _describe(args, overrides) -> None:
-  from gans_jax import runs
+  from gans_jax import config_schema, runs
 
-  print(json.dumps(runs.describe(_config(args, overrides))))
+  config = _config(args, overrides)
+  print(config_schema.format_departures(config))
+  print(json.dumps(runs.describe(config)))
 
 
 def _sample(args, overrides) -> None:
