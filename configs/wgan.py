@@ -1,7 +1,7 @@
 r"""WGAN (Arjovsky, Chintala & Bottou 2017) and WGAN-GP (Gulrajani et al. 2017).
 
-  * gp=false: the critic's weights are clipped to +-0.01 after every update, RMSprop(5e-5),
-    n_critic = 5 (Arjovsky et al., Algorithm 1);
+  * gp=false: the critic's weights are clipped to +-0.01 after every update, RMSprop(5e-5) as
+    PyTorch computes it (the reference code's), n_critic = 5 (Arjovsky et al., Algorithm 1);
   * gp=true (default): a gradient penalty lambda = 10 on random interpolates of real and
     generated samples, Adam(1e-4, beta1 0, beta2 0.9), n_critic = 5, and no BatchNorm in the
     critic (the penalty is per sample; Gulrajani et al., Algorithm 1 and Sec. 4).
@@ -77,7 +77,11 @@ def get_config(arg=None):
     )
   else:
     config.d_weight_clip = 0.01
-    # The reference code's torch.optim.RMSprop: squared-gradient average decay 0.99.
-    config.optim.g = config_schema.optimizer_config("rmsprop", 5e-5, decay=0.99)
-    config.optim.d = config_schema.optimizer_config("rmsprop", 5e-5, decay=0.99)
+    # The reference code's torch.optim.RMSprop: squared-gradient average decay 0.99, epsilon
+    # 1e-8 added outside the square root (inside it, as optax's default, the epsilon would put
+    # a 1e-4 floor under the root and shrink the clipped critic's tiny steps).
+    for role in ("g", "d"):
+      config.optim[role] = config_schema.optimizer_config(
+        "rmsprop", 5e-5, decay=0.99, eps=1e-8, eps_in_sqrt=False
+      )
   return config

@@ -283,9 +283,17 @@ def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_col
   section.b1 = kwargs.pop("b1", 0.9)  # Adam beta1 (ignored by optimizers without it).
   section.b2 = kwargs.pop("b2", 0.999)  # Adam beta2.
   section.decay = kwargs.pop("decay", 0.9)  # RMSprop decay.
+  section.eps = kwargs.pop("eps", 1e-8)  # RMSprop epsilon.
+  # RMSprop's epsilon inside the square root (optax) or outside it (PyTorch, Tieleman & Hinton).
+  section.eps_in_sqrt = kwargs.pop("eps_in_sqrt", True)
+  # SGD momentum (0: none); with a ramp, (final momentum, first epoch, last epoch, updates per
+  # epoch): linear between the two epochs, set once per epoch (pylearn2's MomentumAdjustor).
+  section.momentum = kwargs.pop("momentum", 0.0)
+  section.momentum_ramp = kwargs.pop("momentum_ramp", ())
   # Exponential learning-rate decay: times lr_decay_rate every lr_decay_steps updates (1: off).
   section.lr_decay_rate = kwargs.pop("lr_decay_rate", 1.0)
   section.lr_decay_steps = kwargs.pop("lr_decay_steps", 0)
+  section.lr_min = kwargs.pop("lr_min", 0.0)  # Floor of the exponential decay (0: none).
   # Linear decay (pix2pix / CycleGAN): constant for lr_constant_steps updates, then linearly to
   # 0 over lr_linear_decay_steps more (0: off).
   section.lr_constant_steps = kwargs.pop("lr_constant_steps", 0)

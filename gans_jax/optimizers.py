@@ -2,20 +2,97 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
 import optax
 
 from gans_jax import errors
 
+
+def _sgd(section, rate):
+  """Plain SGD, or with momentum in pylearn2's form (``momentum_sgd``)."""
+  if not section.momentum and not section.momentum_ramp:
+    return optax.sgd(rate)
+  return momentum_sgd(rate, momentum_schedule(section))
+
+
 OPTIMIZERS = {
   "adam": lambda c, lr: optax.adam(lr, b1=c.b1, b2=c.b2),
-  "rmsprop": lambda c, lr: optax.rmsprop(lr, decay=c.decay),
-  "sgd": lambda c, lr: optax.sgd(lr),
+  "rmsprop": lambda c, lr: optax.rmsprop(lr, decay=c.decay, eps=c.eps, eps_in_sqrt=c.eps_in_sqrt),
+  "sgd": _sgd,
 }
+
+
+class MomentumState(NamedTuple):
+  count: jax.Array  # int32 [], updates done.
+  velocity: optax.Updates
+
+
+def momentum_sgd(rate, momentum) -> optax.GradientTransformation:
+  """SGD with classical momentum as pylearn2 writes it (Goodfellow et al. 2014's code):
+  v <- m_t v - lr_t g, and the update is v. The rate enters the velocity (unlike optax.sgd's
+  trace, which scales the sum), so a decaying rate shrinks only the new gradients.
+
+  Args:
+    rate: learning rate, a number or a schedule of the update count.
+    momentum: m, a number or a schedule of the update count.
+  """
+  as_schedule = lambda v: v if callable(v) else (lambda count: v)  # noqa: E731
+  rate, momentum = as_schedule(rate), as_schedule(momentum)
+
+  def init(params):
+    return MomentumState(jnp.zeros((), jnp.int32), jax.tree.map(jnp.zeros_like, params))
+
+  def update(grads, state, params=None):
+    del params
+    m, lr = momentum(state.count), rate(state.count)
+    velocity = jax.tree.map(lambda v, g: m * v - lr * g, state.velocity, grads)
+    return velocity, MomentumState(state.count + 1, velocity)
+
+  return optax.GradientTransformation(init, update)
+
+
+def momentum_schedule(section):
+  """m at each update: ``section.momentum``, or with ``momentum_ramp`` = (final, first epoch,
+  last epoch, updates per epoch) rising linearly from the first to the last epoch, constant
+  within an epoch (Goodfellow 2014: 0.5 to 0.7 over epochs 1-250).
+
+  Raises:
+    errors.ConfigError: for a ramp that is not four numbers with first <= last and at least one
+      update per epoch.
+  """
+  if not section.momentum_ramp:
+    return section.momentum
+  if len(section.momentum_ramp) != 4:
+    raise errors.ConfigError(
+      f"momentum_ramp={tuple(section.momentum_ramp)}: expected (final momentum, first epoch, "
+      "last epoch, updates per epoch)."
+    )
+  final, first, last, per_epoch = section.momentum_ramp
+  if not (first <= last and per_epoch >= 1):
+    raise errors.ConfigError(
+      f"momentum_ramp={tuple(section.momentum_ramp)}: needs first epoch <= last epoch and at "
+      "least one update per epoch."
+    )
+  start = section.momentum
+
+  def schedule(count):
+    epoch = count // int(per_epoch)
+    if last == first:  # No ramp: the final momentum from the first epoch on.
+      progress = (epoch >= first).astype(jnp.float32)
+    else:
+      progress = jnp.clip((epoch - first) / (last - first), 0.0, 1.0)
+    return start + (final - start) * progress
+
+  return schedule
 
 
 def learning_rate(section) -> optax.Schedule | float:
   """The section's learning rate: constant; or multiplied by ``lr_decay_rate`` every
-  ``lr_decay_steps`` updates of this optimizer, continuously (ArtGAN's exponential decay); or
+  ``lr_decay_steps`` updates of this optimizer, continuously, down to ``lr_min`` when it is
+  above 0 (ArtGAN's exponential decay; Goodfellow 2014's 1 / 1.000004 per update to 1e-6); or
   constant for ``lr_constant_steps`` updates, then falling linearly to 0 over
   ``lr_linear_decay_steps`` (pix2pix and CycleGAN's "linear" policy, per update instead of per
   epoch).
@@ -41,7 +118,9 @@ def learning_rate(section) -> optax.Schedule | float:
     raise errors.ConfigError(
       f"lr_decay_rate={rate} needs lr_decay_steps > 0, got {section.lr_decay_steps}."
     )
-  return optax.exponential_decay(section.learning_rate, section.lr_decay_steps, rate)
+  return optax.exponential_decay(
+    section.learning_rate, section.lr_decay_steps, rate, end_value=section.lr_min or None
+  )
 
 
 def build_optimizer(section, learning_rate_scale: float = 1.0) -> optax.GradientTransformation:
