@@ -14,7 +14,7 @@ width 128 (ch; the paper's 512) and 2,000 G updates. ``paper=true`` restores the
 Variant arguments: paper, dataset, channels, width (ch), steps, batch.
 """
 
-from gans_jax import config_schema, config_utils
+from gans_jax import config_schema, config_utils, fidelity
 
 DEFAULTS = {"paper": False, "dataset": "digits", "channels": 1, "width": 128, "steps": 2000,
             "batch": 64}  # fmt: skip
@@ -41,9 +41,9 @@ def get_config(arg=None):
   config.checkpoint_every_steps = 500
   config.sample_every_steps = 250
   small = "to train in minutes on 2 CPU cores (paper=true restores it)"
-  config_schema.depart(config, "dataset", PAPER["dataset"], "the embedded digits, offline")
-  config_schema.depart(config, "data.channels", PAPER["channels"], "the digits are grey")
+  fidelity.depart(config, "dataset", PAPER["dataset"], "the embedded digits, offline")
+  fidelity.depart(config, "data.channels", PAPER["channels"], "the digits are grey")
   for role in ("generator", "discriminator"):
-    config_schema.depart(config, f"model.{role}.width", PAPER["width"], f"ch, {small}")
-  config_schema.depart(config, "num_steps", PAPER["steps"], small)
+    fidelity.depart(config, f"model.{role}.width", PAPER["width"], f"ch, {small}")
+  fidelity.depart(config, "num_steps", PAPER["steps"], small)
   return config

@@ -83,6 +83,9 @@ def _data_and_model_fields(config) -> None:
   config.data.class_names = ()  # Conditional models: the classes' names ("" entries unnamed).
   config.model = ml_collections.ConfigDict()
   config.model.latent_dim = 100  # Size of z ~ N(0, I).
+  # What G sees of z: "normal" (z itself) or "uniform" (U(-1, 1), mapped from z exactly in
+  # distribution; models.LATENT_PRIORS). Samplers and metrics always draw z ~ N(0, I).
+  config.model.latent_prior = "normal"
   config.model.num_classes = 0  # K > 0: class-conditional G (and D), labels from the data.
   config.model.generator = ml_collections.ConfigDict()
   config.model.discriminator = ml_collections.ConfigDict()
@@ -294,6 +297,9 @@ def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_col
   section.lr_decay_rate = kwargs.pop("lr_decay_rate", 1.0)
   section.lr_decay_steps = kwargs.pop("lr_decay_steps", 0)
   section.lr_min = kwargs.pop("lr_min", 0.0)  # Floor of the exponential decay (0: none).
+  # L2 penalty: weight_decay * params added to the gradient before the optimizer (coupled, as
+  # Newmu's DCGAN code regularises; 0: off).
+  section.weight_decay = kwargs.pop("weight_decay", 0.0)
   # Linear decay (pix2pix / CycleGAN): constant for lr_constant_steps updates, then linearly to
   # 0 over lr_linear_decay_steps more (0: off).
   section.lr_constant_steps = kwargs.pop("lr_constant_steps", 0)
@@ -348,49 +354,3 @@ def _plain(value):
   if isinstance(value, ml_collections.ConfigDict):
     return {key: _plain(value[key]) for key in value.keys()}
   return list(value) if isinstance(value, tuple) else value
-
-
-def depart(config, field: str, paper, why: str) -> None:
-  """Declares that ``config`` sets ``field`` (dotted) away from its paper's value ``paper``, for
-  the reason ``why`` (what it measurably buys on the data at hand). ``gans-jax describe`` prints
-  the departures in force (``departures``); a ``paper`` preset declares none.
-
-  Raises:
-    errors.ConfigError: for a field the config does not have.
-  """
-  _field_value(config, field)  # The field must exist.
-  config.departures = (*config.departures, (field, paper, why))
-
-
-def departures(config) -> list[dict]:
-  """The declared departures whose field still differs from the paper's value (an override can
-  restore the paper's), each {"field", "paper", "ours", "why"}."""
-  found = []
-  for field, paper, why in config.departures:
-    ours = _field_value(config, field)
-    if _comparable(ours) != _comparable(paper):
-      found.append({"field": field, "paper": paper, "ours": ours, "why": why})
-  return found
-
-
-def format_departures(config) -> str:
-  """The departures in force as lines for ``gans-jax describe``."""
-  found = departures(config)
-  if not found:
-    return "Departures from the paper: none."
-  lines = ["Departures from the paper (field: paper -> ours; why):"]
-  lines.extend(f"  {d['field']}: {d['paper']!r} -> {d['ours']!r}; {d['why']}" for d in found)
-  return "\n".join(lines)
-
-
-def _field_value(config, field: str):
-  node = config
-  for part in field.split("."):
-    if not isinstance(node, ml_collections.ConfigDict) or part not in node:
-      raise errors.ConfigError(f"A departure names {field!r}, which the config does not have.")
-    node = node[part]
-  return node
-
-
-def _comparable(value):
-  return list(value) if isinstance(value, (tuple, list)) else value

@@ -229,10 +229,10 @@ def _train(args, overrides) -> None:
 
 
 def _describe(args, overrides) -> None:
-  from gans_jax import config_schema, runs
+  from gans_jax import fidelity, runs
 
   config = _config(args, overrides)
-  print(config_schema.format_departures(config))
+  print(fidelity.format_departures(config))
   print(json.dumps(runs.describe(config)))
 
 

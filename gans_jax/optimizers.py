@@ -125,8 +125,9 @@ def learning_rate(section) -> optax.Schedule | float:
 
 def build_optimizer(section, learning_rate_scale: float = 1.0) -> optax.GradientTransformation:
   """The optax optimizer named by ``section.name``, at ``learning_rate_scale`` times the
-  section's rate (a stage's rate, e.g. progressive growing's per-resolution rates). The scale
-  changes no state: the optimizer state of one scale serves every other.
+  section's rate (a stage's rate, e.g. progressive growing's per-resolution rates), with the
+  section's L2 penalty (``weight_decay``). Neither changes the state's layout: the optimizer
+  state of one scale serves every other.
 
   Raises:
     ValueError: for an unknown name, listing the known ones.
@@ -134,6 +135,7 @@ def build_optimizer(section, learning_rate_scale: float = 1.0) -> optax.Gradient
   if section.name not in OPTIMIZERS:
     raise errors.ConfigError(f"Unknown optimizer {section.name!r}; known: {', '.join(OPTIMIZERS)}.")
   rate = learning_rate(section)
+  decay = section.weight_decay
   if learning_rate_scale != 1.0:
     base = rate
     rate = (
@@ -141,7 +143,20 @@ def build_optimizer(section, learning_rate_scale: float = 1.0) -> optax.Gradient
       if callable(base)
       else base * learning_rate_scale
     )
-  return OPTIMIZERS[section.name](section, rate)
+  optimizer = OPTIMIZERS[section.name](section, rate)
+  return optimizer if not decay else with_l2_penalty(optimizer, decay)
+
+
+def with_l2_penalty(optimizer, decay: float) -> optax.GradientTransformation:
+  """``optimizer`` on g + decay * params (an L2 penalty in the loss; Newmu's DCGAN code). Its
+  state is the optimizer's own, so turning the penalty on or off keeps the checkpoint's layout
+  (``optax.chain`` with an empty first state is a layout orbax cannot describe)."""
+
+  def update(grads, state, params):
+    penalised = jax.tree.map(lambda g, p: g + decay * p, grads, params)
+    return optimizer.update(penalised, state, params)
+
+  return optax.GradientTransformation(optimizer.init, update)
 
 
 def learning_rates(config, step: int) -> dict[str, float]:

@@ -3,7 +3,7 @@
 
 import pytest
 
-from gans_jax import config_schema, config_utils, errors, main
+from gans_jax import config_utils, errors, fidelity, main
 from tests.helpers import ROOT
 
 # Fields that say how a run is run, observed or documented, never what it trains.
@@ -50,8 +50,8 @@ def _with_paper_preset() -> list[str]:
 def test_the_default_departs_from_the_paper_preset_only_where_it_says_so(name):
   default = config_utils.load_config(name)
   paper = config_utils.load_config(f"{name}:paper=true")
-  assert config_schema.departures(paper) == []
-  declared = {d["field"]: d for d in config_schema.departures(default)}
+  assert fidelity.departures(paper) == []
+  declared = {d["field"]: d for d in fidelity.departures(default)}
   ours, theirs = (_leaves(config_utils.to_dict(c)) for c in (default, paper))
   for field in sorted(set(ours) | set(theirs)):
     if field.split(".")[0] in NOT_TRAINING or ours.get(field) == theirs.get(field):
@@ -64,12 +64,12 @@ def test_the_default_departs_from_the_paper_preset_only_where_it_says_so(name):
 def test_an_override_back_to_the_papers_value_ends_that_departure():
   config = config_utils.load_config("sngan")
   config_utils.apply_overrides(config, ["num_steps=100000"])
-  assert "num_steps" not in {d["field"] for d in config_schema.departures(config)}
+  assert "num_steps" not in {d["field"] for d in fidelity.departures(config)}
 
 
 def test_a_departure_of_a_field_the_config_lacks_is_refused():
   with pytest.raises(errors.ConfigError, match="names 'loss.nmae'"):
-    config_schema.depart(config_utils.load_config("sngan"), "loss.nmae", "hinge", "typo")
+    fidelity.depart(config_utils.load_config("sngan"), "loss.nmae", "hinge", "typo")
 
 
 def test_describe_prints_the_departures_then_the_counts(capsys):
@@ -80,3 +80,33 @@ def test_describe_prints_the_departures_then_the_counts(capsys):
   assert lines[-1].startswith('{"generator_params": ')
   assert main.main(["describe", "--config", f"{ROOT}/configs/sngan.py:paper=true"]) == 0
   assert capsys.readouterr().out.startswith("Departures from the paper: none.\n")
+
+
+def test_a_uniform_latent_prior_is_what_g_sees_of_standard_normal_z():
+  import jax
+  import numpy as np
+
+  from gans_jax import models
+
+  z = jax.random.normal(jax.random.PRNGKey(0), (20_000, 2))
+  u = np.asarray(models.LATENT_PRIORS["uniform"](z))
+  assert u.min() > -1.0 and u.max() < 1.0
+  np.testing.assert_allclose(u.mean(0), 0.0, atol=0.02)
+  np.testing.assert_allclose(u.var(0), 1 / 3, atol=0.01)  # U(-1, 1)'s variance.
+  np.testing.assert_allclose(np.histogram(u[:, 0], 4, (-1, 1))[0] / 20_000, 0.25, atol=0.015)
+  with pytest.raises(errors.ConfigError, match="Unknown model.latent_prior 'laplace'"):
+    models.with_latent_prior(None, "laplace")
+
+
+def test_the_dcgan_paper_preset_trains_offline(tmp_path):
+  """paper=true on the embedded digits (RGB 64x64 from grey, ngf = ndf = 128, 5x5 kernels,
+  U(-1, 1) z, L2 1e-5): a few steps at a small batch, then a sample."""
+  from gans_jax import experiment, runs
+
+  config = config_utils.load_config("dcgan:paper=true,dataset=digits")
+  overrides = ["num_steps=2", "batch_size=4", "checkpoint_every_steps=2", "sample_every_steps=2",
+               "eval.protocol=none", "num_grid_samples=4"]  # fmt: skip
+  config_utils.apply_overrides(config, overrides)
+  result = experiment.train_and_evaluate(config, tmp_path, log=lambda _: None)
+  assert int(result.state.step) == 2 and "inner" in result.state.g.params  # The prior's wrapper.
+  assert runs.sample(tmp_path, 2)["images"].shape == (2, 64, 64, 3)

@@ -67,3 +67,16 @@ def test_rmsprop_with_epsilon_outside_the_root_matches_pytorch():
   # inside it (optax's default) eps dominates: a step a thousand times smaller.
   assert abs(float(first["w"][0])) < 1e-3 * 2.5e-4
   assert jax.tree.structure(state) == jax.tree.structure(inside.init(params))
+
+
+def test_weight_decay_is_an_l2_penalty_added_to_the_gradient():
+  """Newmu's DCGAN Regularizer(l2): g + l2 p, before Adam."""
+  decayed = config_schema.optimizer_config("adam", 2e-4, b1=0.5, weight_decay=1e-2)
+  plain = config_schema.optimizer_config("adam", 2e-4, b1=0.5)
+  params = {"w": np.array([3.0, -1.0], np.float32)}
+  grads = {"w": np.array([0.2, 0.1], np.float32)}
+  tx, reference = optimizers.build_optimizer(decayed), optimizers.build_optimizer(plain)
+  updates, _ = tx.update(grads, tx.init(params), params)
+  penalised = {"w": grads["w"] + 1e-2 * params["w"]}
+  expected, _ = reference.update(penalised, reference.init(params), params)
+  np.testing.assert_allclose(updates["w"], expected["w"], rtol=1e-6)

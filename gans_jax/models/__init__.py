@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from gans_jax import errors
@@ -78,3 +79,36 @@ def build_generator(section, output_shape: Sequence[int], dtype, num_classes: in
 def build_discriminator(section, dtype, num_classes: int = 0) -> nn.Module:
   """The discriminator named by ``section.name``, with the section's other fields as attributes."""
   return _build(DISCRIMINATORS, "discriminator", section, dtype=dtype, num_classes=num_classes)
+
+
+# What G's latent input is, for z ~ N(0, I) everywhere outside G: each prior maps a standard
+# normal coordinate onto itself exactly in distribution.
+LATENT_PRIORS = {
+  "normal": lambda z: z,  # N(0, I), most codes here.
+  "uniform": lambda z: jax.scipy.special.erf(z / jnp.sqrt(2.0)),  # U(-1, 1)^d (Newmu's DCGAN).
+}
+
+
+class WithLatentPrior(nn.Module):
+  """``inner`` fed with ``LATENT_PRIORS[prior](z)``: G as a paper trained it on another prior,
+  while every sampler, grid and metric keeps drawing z ~ N(0, I) (2 Phi(z) - 1 is uniform on
+  (-1, 1) when z is standard normal)."""
+
+  inner: nn.Module
+  prior: str
+
+  def __call__(self, z, *args, **kwargs):
+    return self.inner(LATENT_PRIORS[self.prior](z), *args, **kwargs)
+
+
+def with_latent_prior(generator: nn.Module, prior: str) -> nn.Module:
+  """``generator`` on the latent prior ``prior`` (unchanged for "normal").
+
+  Raises:
+    errors.ConfigError: for an unknown prior.
+  """
+  if prior not in LATENT_PRIORS:
+    raise errors.ConfigError(
+      f"Unknown model.latent_prior {prior!r}; known: {', '.join(LATENT_PRIORS)}."
+    )
+  return generator if prior == "normal" else WithLatentPrior(generator, prior)

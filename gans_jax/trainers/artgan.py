@@ -25,12 +25,25 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from gans_jax import losses, run_keys
+from gans_jax import errors, losses, run_keys
 from gans_jax.train_state import GANState, ModelState
 from gans_jax.trainers import gan
 
-init_state = gan.init_state
 generate = gan.generate
+
+
+def init_state(config, key, sample_shape):
+  """The GAN family's state, on z ~ N(0, I) only.
+
+  Raises:
+    errors.ConfigError: for another ``model.latent_prior`` (the reconstruction runs G's decoder
+      alone, which a prior on G's input would not reach).
+  """
+  if config.model.latent_prior != "normal":
+    raise errors.ConfigError(
+      f"model.latent_prior={config.model.latent_prior!r}: ArtGAN trains on z ~ N(0, I) only."
+    )
+  return gan.init_state(config, key, sample_shape)
 
 
 def config_fields(config) -> None:

@@ -46,14 +46,17 @@ def build_networks(config: ml_collections.ConfigDict, sample_shape: Sequence[int
 
 
 def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
-  """Fresh GANState: networks initialised from ``key``; training randomness from a split of it.
+  """Fresh GANState: networks initialised from ``key``; training randomness from a split of it;
+  G sees z through ``config.model.latent_prior`` (``models.with_latent_prior``).
 
   Args:
     config: the run config.
     key: the run's root key (from ``config.seed``).
     sample_shape: shape of one data sample, e.g. (32, 32, 1) or (2,).
   """
-  return init_state_of(*build_networks(config, sample_shape), config, key, sample_shape)
+  generator, discriminator = build_networks(config, sample_shape)
+  generator = models.with_latent_prior(generator, config.model.latent_prior)
+  return init_state_of(generator, discriminator, config, key, sample_shape)
 
 
 def init_state_of(generator, discriminator, config, key: jax.Array, sample_shape) -> GANState:

@@ -30,5 +30,8 @@ def build_networks(config, sample_shape: Sequence[int]):
 
 
 def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
-  """Networks from ``key`` (D's ``u`` vectors too, drawn N(0, 1) as chainer-gan-lib does)."""
-  return gan.init_state_of(*build_networks(config, sample_shape), config, key, sample_shape)
+  """Networks from ``key`` (D's ``u`` vectors too, drawn N(0, 1) as chainer-gan-lib does); G
+  sees z through ``config.model.latent_prior``."""
+  generator, discriminator = build_networks(config, sample_shape)
+  generator = models.with_latent_prior(generator, config.model.latent_prior)
+  return gan.init_state_of(generator, discriminator, config, key, sample_shape)

@@ -22,6 +22,7 @@ from gans_jax.trainers import stages
 # wrote these two into their configs.
 UNUSED_FIELDS = (
   "batch_size",
+  "model.latent_prior",  # z ~ N(0, I), as NVlabs'.
   "ema_decay",
   "loss.name",
   "loss.gradient_penalty",

@@ -34,6 +34,7 @@ def config_fields(config) -> None:
 # clipping or input noise on D, no EMA of G (the papers sample G itself), no gradient penalty.
 UNUSED_FIELDS = (
   "model.latent_dim",
+  "model.latent_prior",
   "model.num_classes",
   "augment",
   "loss.gradient_penalty",
