@@ -37,6 +37,8 @@ def departures(config) -> list[dict]:
 
 def format_departures(config) -> str:
   """The departures in force as lines for ``gans-jax describe``."""
+  if not config.departures:  # Not "none": nothing was compared with a paper preset.
+    return "Departures from the paper: not declared (this config has no paper preset yet)."
   found = departures(config)
   if not found:
     return "Departures from the paper: none."

@@ -80,6 +80,8 @@ def test_describe_prints_the_departures_then_the_counts(capsys):
   assert lines[-1].startswith('{"generator_params": ')
   assert main.main(["describe", "--config", f"{ROOT}/configs/sngan.py:paper=true"]) == 0
   assert capsys.readouterr().out.startswith("Departures from the paper: none.\n")
+  assert main.main(["describe", "--config", "pix2pix"]) == 0
+  assert capsys.readouterr().out.startswith("Departures from the paper: not declared")
 
 
 def test_a_uniform_latent_prior_is_what_g_sees_of_standard_normal_z():
