@@ -46,6 +46,8 @@ def get_config(arg=None):
   config = config_schema.image_gan_config(arg, "gan")  # width: ngf = ndf.
   config.model.generator.kernel_size = arg.kernel
   config.model.discriminator.kernel_size = arg.kernel
+  # Newmu's code normalises the 5x5 layout's 4x4 projection per unit (no effect at kernel 4).
+  config.model.generator.projection_norm = "unit" if paper else "channel"
   config.augment.translation_ratio = 1 / 16  # +-2 pixels at 32x32 (with augment.policy).
   config.loss.name = "non_saturating"  # The paper's (and every DCGAN code's) G loss.
   # Newmu's code: z ~ U(-1, 1) and an L2 penalty of 1e-5 on every weight, in both updates.
@@ -82,6 +84,10 @@ def _declare_departures(config) -> None:
     "samples of G's EMA (standing statistics): on the default run's last checkpoint Frechet "
     "29.98 -> 28.95, 81.4 % recognised either way (one seed)",
   )
+  depart(
+    "model.generator.projection_norm",
+    "per channel, as DCGAN-tensorflow; no effect with 4x4 kernels (no projection)",
+  )
   depart("model.latent_prior", "z ~ N(0, I) as the PyTorch example; not measured vs U(-1, 1)")
   for role in ("g", "d"):
     depart(f"optim.{role}.weight_decay", "none in the PyTorch example; not measured vs 1e-5")
@@ -98,6 +104,7 @@ _PAPER_VALUES = {
   "model.discriminator.kernel_size": PAPER["kernel"],
   "augment.policy": "",
   "ema_decay": 0.0,
+  "model.generator.projection_norm": "unit",
   "model.latent_prior": "uniform",
   "optim.g.weight_decay": 1e-5,
   "optim.d.weight_decay": 1e-5,

@@ -16,7 +16,7 @@ import math
 
 import ml_collections
 
-from gans_jax import errors, trainers
+from gans_jax import errors, models, trainers
 
 
 def base_config(family: str) -> ml_collections.ConfigDict:
@@ -309,11 +309,13 @@ def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_col
   return section
 
 
-def upgrade_saved(saved: dict) -> dict:
+def upgrade_saved(saved: dict, like: dict | None = None) -> dict:
   """A run's saved config (config.json) in today's schema: fields added since it was written
   get their defaults (each added field defaults to the value that reproduces the runs saved
   before it, docs/design.md section 3), and base fields its family does not read are dropped.
-  Nothing it holds is changed.
+  Nothing it holds is changed. With ``like`` (the config it is compared with, as a dict), a
+  network field ``like`` sets and ``saved`` lacks takes the network's own default
+  (``models.network_defaults``), which is what the saved run used.
 
   Raises:
     errors.ConfigError: when it names no known family.
@@ -330,7 +332,21 @@ def upgrade_saved(saved: dict) -> dict:
     for parent in parents:
       node = node.get(parent, {})
     node.pop(leaf, None)
+  if like is not None:
+    _with_network_defaults(upgraded, like)
   return upgraded
+
+
+def _with_network_defaults(saved: dict, like: dict) -> None:
+  for role in ("generator", "discriminator"):
+    section = saved.get("model", {}).get(role)
+    wanted = like.get("model", {}).get(role, {})
+    if not isinstance(section, dict):
+      continue
+    defaults = models.network_defaults(role, section.get("name"))
+    for key in wanted:
+      if key not in section and key in defaults:
+        section[key] = _plain(defaults[key])
 
 
 def _with_missing(saved: dict, template: ml_collections.ConfigDict) -> dict:

@@ -67,7 +67,7 @@ def check_or_write_config(config: ml_collections.ConfigDict, workdir: pathlib.Pa
   path = workdir / CONFIG_FILE
   current = config_utils.to_dict(config)
   if path.exists():
-    saved = config_schema.upgrade_saved(json.loads(path.read_text()))
+    saved = config_schema.upgrade_saved(json.loads(path.read_text()), like=current)
     differing = config_utils.differing_keys(saved, current)
     if differing:
       raise TrainingError(

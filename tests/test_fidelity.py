@@ -112,3 +112,23 @@ def test_the_dcgan_paper_preset_trains_offline(tmp_path):
   result = experiment.train_and_evaluate(config, tmp_path, log=lambda _: None)
   assert int(result.state.step) == 2 and "inner" in result.state.g.params  # The prior's wrapper.
   assert runs.sample(tmp_path, 2)["images"].shape == (2, 64, 64, 3)
+
+
+def test_the_dcgan_paper_presets_parameters_are_newmus_layer_sizes():
+  """Newmu/dcgan_code's faces model (ngf = ndf = 128, 5x5, 64x64 RGB, nz = 100), layer by layer:
+  G: gw 100 x 16,384, gg / gb per unit of the projection, then 5x5 deconvolutions 1024 -> 512
+  -> 256 -> 128 with gains and biases, and 128 -> 3 without; D: 5x5 convolutions 3 -> 128 ->
+  256 -> 512 -> 1024 (gains and biases after the first) and a 16,384 -> 1 dense head."""
+  from gans_jax import runs
+
+  generator = 100 * 16_384 + 2 * 16_384
+  for c_in, c_out in ((1024, 512), (512, 256), (256, 128)):
+    generator += c_in * c_out * 25 + 2 * c_out
+  generator += 128 * 3 * 25
+  discriminator = 3 * 128 * 25
+  for c_in, c_out in ((128, 256), (256, 512), (512, 1024)):
+    discriminator += c_in * c_out * 25 + 2 * c_out
+  discriminator += 1024 * 4 * 4
+  counts = runs.describe(config_utils.load_config("dcgan:paper=true"))
+  assert (counts["generator_params"], counts["discriminator_params"]) == (generator, discriminator)
+  assert (generator, discriminator) == (18_885_760, 17_232_768)

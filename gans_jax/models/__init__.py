@@ -64,6 +64,19 @@ def _build(registry: dict, role: str, section, **fixed) -> nn.Module:
   return module(**options, **fixed)
 
 
+def network_defaults(role: str, name: str) -> dict:
+  """{attribute: default} of the ``role`` ("generator" or "discriminator") network ``name``
+  (attributes without a default left out); {} for a name the registry does not have."""
+  module = (GENERATORS if role == "generator" else DISCRIMINATORS).get(name)
+  if module is None:
+    return {}
+  return {
+    f.name: f.default
+    for f in dataclasses.fields(module)
+    if f.name not in ("parent", "name") and f.default is not dataclasses.MISSING
+  }
+
+
 def build_generator(section, output_shape: Sequence[int], dtype, num_classes: int = 0) -> nn.Module:
   """The generator named by ``section.name``, with the section's other fields as attributes."""
   return _build(

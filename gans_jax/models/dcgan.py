@@ -66,12 +66,16 @@ class Generator(nn.Module):
     width: ngf, channels of the last hidden layer; the 4x4 layer has ngf * R / 8 channels.
     kernel_size: 4 (PyTorch reference) or 5 (TensorFlow / landscape variant).
     num_classes: K > 0 makes G conditional on labels int [B] (one-hot, concatenated to z).
+    projection_norm: with kernel 5, BatchNorm of the 4x4 projection per "channel" after the
+      reshape (DCGAN-tensorflow's) or per "unit" of the dense output before it (Newmu's code:
+      16 x ngf * R / 8 gains).
   """
 
   output_shape: Sequence[int]
   width: int = 64
   kernel_size: int = 4
   num_classes: int = 0
+  projection_norm: str = "channel"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -93,8 +97,16 @@ class Generator(nn.Module):
       x = deconv(features, padding="VALID")(z[:, None, None, :])  # [B, 4, 4, F]
     else:  # Project and reshape.
       x = nn.Dense(4 * 4 * features, use_bias=False, kernel_init=normal_init, dtype=self.dtype)(z)
+      if self.projection_norm not in ("channel", "unit"):
+        raise errors.ConfigError(
+          f"projection_norm must be 'channel' or 'unit', got {self.projection_norm!r}."
+        )
+      if self.projection_norm == "unit":
+        x = batchnorm(train, self.dtype)(x)
       x = x.reshape(z.shape[0], 4, 4, features)  # [B, 4, 4, F]
-    x = nn.relu(batchnorm(train, self.dtype)(x))
+    if k == 4 or self.projection_norm == "channel":
+      x = batchnorm(train, self.dtype)(x)
+    x = nn.relu(x)
     for level in range(1, num_up):
       # "SAME" here pads the dilated input like PyTorch's padding=(k - 1) // 2 with
       # output_padding=1 for k=5, and padding=1 for k=4: exactly doubling the size.
