@@ -8,7 +8,7 @@ from PIL import Image
 from gans_jax import main
 from gans_jax.metrics import fid, frechet, inception, inception_torch
 
-TOLERANCE = 1e-4  # Max |difference| / max |reference| per tap, as the issue asks.
+TOLERANCE = 1e-4  # Max |difference| / max |reference| per tap: the parity target.
 
 
 @pytest.fixture(scope="module")
