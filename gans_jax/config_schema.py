@@ -16,7 +16,7 @@ import math
 
 import ml_collections
 
-from gans_jax import errors, models, trainers
+from gans_jax import config_utils, errors, models, trainers
 
 
 def base_config(family: str) -> ml_collections.ConfigDict:
@@ -31,11 +31,8 @@ def base_config(family: str) -> ml_collections.ConfigDict:
   if spec.config_fields is not None:
     spec.config_fields(config)
   for name in spec.unused_fields:
-    *parents, leaf = name.split(".")
-    node = config
-    for parent in parents:
-      node = node.get(parent, {})
-    if leaf in node:
+    node, leaf = config_utils.section_of(config, name)
+    if node is not None and leaf in node:
       del node[leaf]
   return config
 
@@ -327,11 +324,9 @@ def upgrade_saved(saved: dict, like: dict | None = None) -> dict:
     )
   upgraded = _with_missing(saved, base_config(family))
   for name in trainers.get_family(family).unused_fields:
-    *parents, leaf = name.split(".")
-    node = upgraded
-    for parent in parents:
-      node = node.get(parent, {})
-    node.pop(leaf, None)
+    node, leaf = config_utils.section_of(upgraded, name)
+    if node is not None:
+      node.pop(leaf, None)
   if like is not None:
     _with_network_defaults(upgraded, like)
   return upgraded

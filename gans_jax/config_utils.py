@@ -210,6 +210,18 @@ def _unknown_key_message(config: ml_collections.ConfigDict, key: str) -> str:
   return f"Unknown config key {key!r}; valid keys: {', '.join(_field_names(config))}."
 
 
+def section_of(tree, dotted: str):
+  """(the section of ``tree`` (a ConfigDict or dict) that holds the dotted field's last part,
+  that part); (None, part) when a section on the way is missing."""
+  *parents, leaf = dotted.split(".")
+  node = tree
+  for parent in parents:
+    node = node.get(parent)
+    if node is None:
+      return None, leaf
+  return node, leaf
+
+
 def to_dict(config: ml_collections.ConfigDict) -> dict:
   """The config as plain JSON-compatible data (tuples become lists)."""
   return json.loads(config.to_json())

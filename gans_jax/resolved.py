@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import ml_collections
 import numpy as np
 
-from gans_jax import errors, grids, run_keys, trainers
+from gans_jax import config_utils, errors, grids, run_keys, trainers
 from gans_jax.train_state import GANState
 
 
@@ -93,11 +93,8 @@ def _check_no_unused_fields(config, family: trainers.Family) -> None:
   """Refuses a config that sets a field its family would ignore (``Family.unused_fields``;
   configs built on ``config_schema.base_config`` do not have them)."""
   for name in family.unused_fields:
-    *parents, leaf = name.split(".")
-    node = config
-    for parent in parents:
-      node = node.get(parent) or {}
-    if leaf in node:
+    node, leaf = config_utils.section_of(config, name)
+    if node is not None and leaf in node:
       raise errors.ConfigError(
         f"{config.family} does not read {name}; remove it from the config (see "
         f"gans-jax describe, or config_schema.base_config({config.family!r}))."
