@@ -142,11 +142,15 @@ def folder(path: str, skip_corrupt: bool = False) -> Source:
   )  # fmt: skip
 
 
-def tfds_source(name: str, split: str = "train", data_dir: str | None = None) -> Source:
+def tfds_source(
+  name: str, split: str = "train", data_dir: str | None = None, shown: str = ""
+) -> Source:
   """A TFDS dataset read by random access (``tfds.data_source``, ArrayRecord files).
 
-  ``name`` may carry a config, as in ``cycle_gan/horse2zebra``. The first use prepares the
-  dataset (a download); tests use ``tfds.testing.mock_data``, which goes through the same code.
+  ``name`` may carry a config, as in ``cycle_gan/horse2zebra``, and ``split`` a slice, as in
+  ``train[:50000]``; ``shown`` is the source's name when not ``tfds:<name>``. The first use
+  prepares the dataset (a download); tests use ``tfds.testing.mock_data``, which goes through
+  the same code.
   """
   from data_pipelines import quiet_tensorflow
 
@@ -168,7 +172,7 @@ def tfds_source(name: str, split: str = "train", data_dir: str | None = None) ->
     example = data[index]
     return np.asarray(example[image_key]), int(example.get("label", 0))
 
-  return Source(f"tfds:{name}", "image", len(data), num_classes, get)
+  return Source(shown or f"tfds:{name}", "image", len(data), num_classes, get)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -364,6 +368,7 @@ DATASETS = {
   "ring8": "8 Gaussians on a circle of radius 2, sigma 0.02 (2-D points)",
   "grid25": "25 Gaussians on a 5x5 grid, spacing 2, sigma 0.05 (2-D points)",
   "tfds:<name>[/<config>]": "a TensorFlow Datasets dataset, e.g. tfds:mnist, tfds:cifar10; "
+  "tfds:mnist[:50000] trains on a slice of the training split (held-out splits stay whole); "
   "tfds:cycle_gan/<pair> gives its two unpaired domains",
   "folder:<path>": "image files under path; class subfolders give labels",
   "scenes": "400 + 100 procedural landscapes: semantic maps (A) paired with renderings (B)",
@@ -393,7 +398,10 @@ def build_source(
   if sep and prefix == "tfds" and rest:
     if rest.startswith("cycle_gan"):
       return tfds_unpaired(rest, split=split)
-    return tfds_source(rest, split=split)
+    dataset, bracket, train_slice = rest.partition("[")
+    if bracket and split == "train":  # A slice of the training split (TFDS's syntax).
+      return tfds_source(dataset, split=f"train[{train_slice}", shown=name)
+    return tfds_source(dataset, split=split)
   if sep and prefix == "folder" and rest:
     return folder(rest, skip_corrupt=skip_corrupt)
   if sep and prefix == "paired" and rest:

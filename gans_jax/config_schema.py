@@ -80,8 +80,9 @@ def _data_and_model_fields(config) -> None:
   config.data.class_names = ()  # Conditional models: the classes' names ("" entries unnamed).
   config.model = ml_collections.ConfigDict()
   config.model.latent_dim = 100  # Size of z ~ N(0, I).
-  # What G sees of z: "normal" (z itself) or "uniform" (U(-1, 1), mapped from z exactly in
-  # distribution; models.LATENT_PRIORS). Samplers and metrics always draw z ~ N(0, I).
+  # What G sees of z: "normal" (z itself) or a uniform prior mapped from z exactly in
+  # distribution ("uniform": U(-1, 1); others in models.LATENT_PRIORS). Samplers and metrics
+  # always draw z ~ N(0, I).
   config.model.latent_prior = "normal"
   config.model.num_classes = 0  # K > 0: class-conditional G (and D), labels from the data.
   config.model.generator = ml_collections.ConfigDict()

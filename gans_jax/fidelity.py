@@ -21,7 +21,18 @@ def depart(config, field: str, paper, why: str) -> None:
     errors.ConfigError: for a field the config does not have.
   """
   _field_value(config, field)  # The field must exist.
-  config.departures = (*config.departures, (field, paper, why))
+  config.departures = (*config.departures, (field, _comparable(paper), why))
+
+
+def depart_from(config, paper, reasons: dict[str, str]) -> None:
+  """``depart`` for every field of ``reasons`` ({dotted field: why}), each with its value in
+  the config ``paper`` (the family's paper preset).
+
+  Raises:
+    errors.ConfigError: for a field either config lacks.
+  """
+  for field, why in reasons.items():
+    depart(config, field, _field_value(paper, field), why)
 
 
 def departures(config) -> list[dict]:

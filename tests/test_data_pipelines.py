@@ -113,6 +113,26 @@ def test_tfds_source_with_mock_data():
   assert batch["label"].dtype == np.int32
 
 
+def test_a_tfds_training_slice_reads_that_slice_and_held_out_splits_whole(monkeypatch):
+  """``tfds:mnist[:50000]`` (goodfeli/adversarial's training images) asks TFDS for
+  ``train[:50000]``; the test split it is evaluated on stays whole."""
+  import tensorflow_datasets as tfds
+
+  asked = []
+  real = tfds.data_source
+
+  def spy(name, split, **kwargs):
+    asked.append((name, split))
+    return real(name, split=split, **kwargs)
+
+  monkeypatch.setattr(tfds, "data_source", spy)
+  with tfds.testing.mock_data(num_examples=12):
+    train = data_pipelines.build_source("tfds:mnist[:50000]")
+    data_pipelines.build_source("tfds:mnist[:50000]", split="test")
+  assert asked == [("mnist", "train[:50000]"), ("mnist", "test")]
+  assert train.name == "tfds:mnist[:50000]" and train.num_classes == 10
+
+
 def test_tensorflow_loads_without_its_start_up_notices():
   """With TF_CPP_MIN_LOG_LEVEL=2 (what ``gans-jax`` sets) the pipeline's TensorFlow import
   writes nothing to stderr (TensorFlow 2.21 prints its notices before any log level applies);

@@ -132,3 +132,120 @@ def test_the_dcgan_paper_presets_parameters_are_newmus_layer_sizes():
   counts = runs.describe(config_utils.load_config("dcgan:paper=true"))
   assert (counts["generator_params"], counts["discriminator_params"]) == (generator, discriminator)
   assert (generator, discriminator) == (18_885_760, 17_232_768)
+
+
+def test_goodfellows_mnist_networks_have_the_yamls_layer_sizes():
+  """mnist.yaml: G 100 -> 1200 -> 1200 -> 784 (ReLU, ReLU, sigmoid); D 784 -> 240 maxout units
+  of 5 pieces -> 240 x 5 -> 1, every layer with its biases (a maxout unit has one per piece)."""
+  from gans_jax import runs
+
+  generator = (100 * 1200 + 1200) + (1200 * 1200 + 1200) + (1200 * 784 + 784)
+  discriminator = (784 * 1200 + 1200) + (240 * 1200 + 1200) + (240 + 1)
+  counts = runs.describe(config_utils.load_config("gan:paper=true"))
+  assert (counts["generator_params"], counts["discriminator_params"]) == (generator, discriminator)
+  assert (generator, discriminator) == (2_503_984, 1_231_441)
+  assert counts["generator_output_shape"] == [28, 28, 1]
+
+
+def test_goodfellows_initialisation_dropout_and_noise():
+  """Weights U(-irange, irange) with zero biases (G .05, D .005); D drops 20 % of the image and
+  half of every hidden layer's units, the output unit's input included (pylearn2's dropout on
+  every layer, scaled 1 / keep); z ~ U(-sqrt 3, sqrt 3)."""
+  import flax.linen as nn
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+
+  from gans_jax import models
+
+  config = config_utils.load_config("gan:paper=true")
+  d = models.build_discriminator(config.model.discriminator, jnp.float32)
+  params = d.init(jax.random.PRNGKey(0), jnp.zeros((2, 28, 28, 1)), train=False)["params"]
+  kernels = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)
+             if "kernel" in jax.tree_util.keystr(path)]  # fmt: skip
+  assert all(float(jnp.abs(k).max()) <= 0.005 for k in kernels)
+  largest = max(kernels, key=lambda k: k.size)  # The first maxout layer's 784 x 1200.
+  assert float(jnp.abs(largest).max()) > 0.0049  # Uniform: its edge is reached.
+  np.testing.assert_allclose(float(largest.std()), 0.005 / np.sqrt(3), rtol=0.01)
+  biases = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)
+            if "bias" in jax.tree_util.keystr(path)]  # fmt: skip
+  assert all(float(jnp.abs(b).max()) == 0.0 for b in biases)
+
+  # Dropout where pylearn2 puts it: every Dropout call's rate, and what it did to its input.
+  calls = []
+
+  def record(next_fun, args, kwargs, context):
+    out = next_fun(*args, **kwargs)
+    if isinstance(context.module, nn.Dropout) and context.method_name == "__call__":
+      inputs = args[0]
+      dropped = jnp.mean((out == 0) & (inputs != 0)) / jnp.mean(inputs != 0)
+      kept = jnp.where(out != 0, out / jnp.where(inputs == 0, 1.0, inputs), jnp.nan)
+      calls.append((context.module.rate, float(dropped), float(jnp.nanmean(kept))))
+    return out
+
+  with nn.intercept_methods(record):
+    d.apply({"params": params}, jnp.ones((500, 28, 28, 1)), train=True,
+            rngs={"dropout": jax.random.PRNGKey(2)})  # fmt: skip
+  assert [rate for rate, _, _ in calls] == [0.2, 0.5, 0.5]  # Image, hidden 1, output unit.
+  for rate, dropped, scale in calls:
+    assert abs(dropped - rate) < 0.01 and abs(scale - 1 / (1 - rate)) < 1e-4
+  z = jax.random.normal(jax.random.PRNGKey(1), (20_000, 3))
+  u = np.asarray(models.LATENT_PRIORS[config.model.latent_prior](z))
+  assert u.min() > -np.sqrt(3) and u.max() < np.sqrt(3)
+  np.testing.assert_allclose(u.var(0), 1.0, atol=0.03)
+  cube = np.asarray(models.LATENT_PRIORS["uniform_unit_cube"](z))
+  assert cube.min() > 0.0 and cube.max() < 1.0
+  np.testing.assert_allclose(cube.mean(0), 0.5, atol=0.01)
+
+
+def _one_goodfellow_step(*overrides):
+  import jax
+  import jax.numpy as jnp
+
+  from gans_jax import trainers
+
+  config = config_utils.load_config("gan:paper=true,dataset=digits")
+  small = [
+    "data.resolution=8",
+    "model.generator.hidden=[16, 16]",
+    "model.discriminator.hidden=[8, 8]",
+  ]
+  config_utils.apply_overrides(config, [*small, *overrides])
+  family = trainers.get_family("gan")
+  state = family.init_state(config, jax.random.PRNGKey(0), (8, 8, 1))
+  batch = {"x": jax.random.uniform(jax.random.PRNGKey(1), (6, 8, 8, 1), minval=-1),
+           "label": jnp.zeros((6,), jnp.int32)}  # fmt: skip
+  return family.train_step(state, batch, config=config)[0]
+
+
+def test_simultaneous_updates_give_g_the_gradient_of_the_d_the_step_started_with():
+  """goodfeli/adversarial evaluates both gradients at the same parameters: G's update is the one
+  it would get if D did not move (D's learning rate 0), and not the alternating one."""
+  import jax
+  import numpy as np
+
+  simultaneous = _one_goodfellow_step()
+  frozen_d = _one_goodfellow_step("simultaneous_updates=False", "optim.d.learning_rate=0.0")
+  alternating = _one_goodfellow_step("simultaneous_updates=False")
+  # (Equal up to XLA's rounding: the two programs differ in D's update, fused differently.)
+  close = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-20)  # noqa: E731
+  jax.tree.map(close, simultaneous.g.params, frozen_d.g.params)
+  jax.tree.map(close, simultaneous.d.params, alternating.d.params)
+  gaps = jax.tree.map(lambda a, b: float(abs(a - b).max() / abs(b).max()),
+                      simultaneous.g.params, alternating.g.params)  # fmt: skip
+  assert max(jax.tree.leaves(gaps)) > 0.01
+  with pytest.raises(errors.ConfigError, match="needs d_steps=1"):
+    _one_goodfellow_step("d_steps=2")
+
+
+def test_the_gan_paper_preset_trains_offline(tmp_path):
+  from gans_jax import experiment, runs
+
+  config = config_utils.load_config("gan:paper=true,dataset=digits")
+  overrides = ["num_steps=2", "batch_size=4", "checkpoint_every_steps=2", "sample_every_steps=2",
+               "eval.protocol=none", "num_grid_samples=4"]  # fmt: skip
+  config_utils.apply_overrides(config, overrides)
+  result = experiment.train_and_evaluate(config, tmp_path, log=lambda _: None)
+  assert int(result.state.step) == 2
+  samples = runs.sample(tmp_path, 2)["images"]
+  assert samples.shape == (2, 28, 28, 1)

@@ -97,3 +97,20 @@ def test_digits_classifier_rejects_blobs_and_shuffled_digits(classifier_params):
   shuffled = rng.permuted(inputs, axis=1).reshape(-1, 8, 8, 1).astype(np.float32)
   probs, _ = digits_classifier.classify(classifier_params, shuffled)
   assert (probs.argmax(1) == digits_classifier.NOT_A_DIGIT).mean() >= 0.95
+
+
+def test_samples_of_any_size_reach_the_classifier_by_area_averaging():
+  """32x32 (8 divides it): 4x4 block means. 28x28 (MNIST's size): each output pixel averages
+  3.5 x 3.5 input pixels, the shared pixel counted by the half that lies under it."""
+  rng = np.random.default_rng(0)
+  images = rng.uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+  blocks = images.mean(-1).reshape(2, 8, 4, 8, 4).mean((2, 4))
+  np.testing.assert_allclose(digits_classifier.to_classifier_input(images)[..., 0], blocks)
+  stripe = np.full((1, 28, 28, 1), -1.0, np.float32)
+  stripe[:, :, 3] = 1.0  # Column 3 is half under output column 0, half under column 1.
+  reduced = digits_classifier.to_classifier_input(stripe)[0, :, :, 0]
+  expected = np.full(8, -1.0)
+  expected[:2] = -1.0 + 2.0 * 0.5 / 3.5
+  np.testing.assert_allclose(reduced, np.tile(expected, (8, 1)), atol=1e-6)
+  with pytest.raises(Exception, match="at least 8x8"):
+    digits_classifier.to_classifier_input(np.zeros((1, 4, 4, 1)))

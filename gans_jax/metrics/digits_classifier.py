@@ -58,14 +58,32 @@ class DigitsClassifier(nn.Module):
     return nn.Dense(11)(features), features
 
 
+def area_weights(size: int, out: int = 8) -> np.ndarray:
+  """[out, size]: row i averages the input pixels under output pixel i, each weighted by the
+  fraction of it that pixel covers (area resampling; block means when ``out`` divides
+  ``size``)."""
+  edges = np.arange(size + 1) * (out / size)  # Input pixel edges in output-pixel units.
+  lo, hi = np.arange(out)[:, None], np.arange(out)[:, None] + 1.0
+  overlap = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0.0, None)
+  return overlap / overlap.sum(1, keepdims=True)
+
+
 def to_classifier_input(images: np.ndarray) -> np.ndarray:
-  """Images [N, R, R, C] in [-1, 1], R a multiple of 8 -> grey [N, 8, 8, 1] by block means."""
+  """Images [N, H, W, C] in [-1, 1], H, W >= 8 -> grey [N, 8, 8, 1] by area averaging (block
+  means when 8 divides the sides, e.g. 28x28 MNIST-sized samples weigh 3.5-pixel blocks).
+
+  Raises:
+    errors.ConfigError: for images under 8 pixels on a side.
+  """
   images = np.asarray(images, np.float32)
-  n, h, w, _ = images.shape
-  if h % 8 or w % 8:
-    raise errors.ConfigError(f"Digit images must be a multiple of 8 pixels on a side, got {h}x{w}.")
+  _, h, w, _ = images.shape
+  if h < 8 or w < 8:
+    raise errors.ConfigError(f"Digit images must be at least 8x8 pixels, got {h}x{w}.")
   grey = images.mean(-1)
-  return grey.reshape(n, 8, h // 8, 8, w // 8).mean((2, 4))[..., None]
+  if not (h % 8 or w % 8):  # Block means, summed as they always were.
+    return grey.reshape(len(grey), 8, h // 8, 8, w // 8).mean((2, 4))[..., None]
+  rows, cols = area_weights(h), area_weights(w)
+  return np.einsum("ih,nhw,jw->nij", rows, grey, cols, optimize=True)[..., None]
 
 
 def _from_uint8(images: np.ndarray) -> np.ndarray:

@@ -99,6 +99,10 @@ def build_discriminator(section, dtype, num_classes: int = 0) -> nn.Module:
 LATENT_PRIORS = {
   "normal": lambda z: z,  # N(0, I), most codes here.
   "uniform": lambda z: jax.scipy.special.erf(z / jnp.sqrt(2.0)),  # U(-1, 1)^d (Newmu's DCGAN).
+  # U(-sqrt 3, sqrt 3)^d, unit variance: goodfeli/adversarial's noise="uniform" (Goodfellow 2014).
+  "uniform_unit_variance": lambda z: jnp.sqrt(3.0) * jax.scipy.special.erf(z / jnp.sqrt(2.0)),
+  # U(0, 1)^d, "the unit hypercube" of Mirza & Osindero 2014, Sec. 4.1.
+  "uniform_unit_cube": lambda z: 0.5 + 0.5 * jax.scipy.special.erf(z / jnp.sqrt(2.0)),
 }
 
 

@@ -10,6 +10,10 @@ the first hidden layer of z (or x) before the remaining layers. The paper's MNIS
 G: z -> 200 and y -> 1000, joined 1200 -> 784; D: x -> 240 maxout units of 5 pieces and
 y -> 50 units of 5 pieces, joined -> 240 units of 4 pieces -> 1 (``configs/cgan.py:net=mlp``).
 With ``label_hidden=0`` the one-hot label is concatenated to the input instead.
+
+``init_range`` > 0 draws every weight from U(-init_range, init_range) with zero biases, as
+pylearn2's ``irange`` does for the papers' models (Goodfellow's MNIST G .05, D .005); 0 keeps
+flax's LeCun-normal weights.
 """
 
 from __future__ import annotations
@@ -19,10 +23,31 @@ from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from gans_jax import errors
 from gans_jax.models.dcgan import one_hot
+
+
+def weight_init(init_range: float):
+  """Dense kernels: U(-init_range, init_range) when > 0 (pylearn2's ``irange``), else flax's
+  default (LeCun normal)."""
+  if not init_range:
+    return nn.linear.default_kernel_init
+  return lambda key, shape, dtype=jnp.float32: jax.random.uniform(
+    key, shape, dtype, -init_range, init_range
+  )
+
+
+# Output activations of the MLP generator, for data in [-1, 1] (or unbounded points).
+OUTPUT_ACTIVATIONS = {
+  "tanh": jnp.tanh,
+  # The papers' sigmoid output for [0, 1] pixels, rescaled to the [-1, 1] the data has here:
+  # 2 sigmoid(a) - 1 (Goodfellow 2014, Mirza 2014).
+  "sigmoid": lambda a: 2.0 * jax.nn.sigmoid(a) - 1.0,
+  "linear": lambda a: a,
+}
 
 
 class Maxout(nn.Module):
@@ -33,11 +58,15 @@ class Maxout(nn.Module):
 
   features: int
   pieces: int
+  init_range: float = 0.0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x):
-    y = nn.Dense(self.features * self.pieces, dtype=self.dtype)(x)  # [B, F * P]
+    # Unit u's pieces are columns u P .. u P + P - 1, as in pylearn2's Maxout.
+    dense = nn.Dense(self.features * self.pieces, kernel_init=weight_init(self.init_range),
+                     dtype=self.dtype)  # fmt: skip
+    y = dense(x)  # [B, F * P]
     return jnp.max(y.reshape(*y.shape[:-1], self.features, self.pieces), axis=-1)  # [B, F]
 
 
@@ -47,8 +76,12 @@ class Generator(nn.Module):
   Attributes:
     output_shape: shape of one sample, e.g. (2,) for points or (8, 8, 1) for images.
     hidden: widths of the ReLU hidden layers.
-    output_activation: "tanh" for images in [-1, 1], "linear" for unbounded data (2-D points).
+    output_activation: "tanh" or "sigmoid" (2 sigmoid - 1, the papers' sigmoid for the [-1, 1]
+      data here) for images, "linear" for unbounded data (2-D points).
     batch_norm: BatchNorm after each hidden layer (PacGAN's 2-D generator has it).
+    dropout: dropout rate on each hidden layer's output in training (Mirza & Osindero's G: 0.5;
+      it needs a "dropout" rng); 0 disables.
+    init_range: U(-init_range, init_range) weights, zero biases (see the module docstring).
     num_classes: K > 0 makes G conditional on labels int [B].
     label_hidden: width of the label's own ReLU layer, joined with z's first hidden layer
       (Mirza & Osindero: 1000); 0 concatenates the one-hot label to z.
@@ -60,28 +93,33 @@ class Generator(nn.Module):
   batch_norm: bool = False
   num_classes: int = 0
   label_hidden: int = 0
+  dropout: float = 0.0
+  init_range: float = 0.0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
+    if self.output_activation not in OUTPUT_ACTIVATIONS:
+      raise errors.ConfigError(
+        f"Unknown output_activation {self.output_activation!r}; known: "
+        f"{', '.join(OUTPUT_ACTIVATIONS)}."
+      )
+    dense = lambda width: nn.Dense(  # noqa: E731
+      width, kernel_init=weight_init(self.init_range), dtype=self.dtype
+    )
     x = z
     y = one_hot(labels, self.num_classes, z.shape[0]) if self.num_classes else None
     if y is not None and not self.label_hidden:
       x = jnp.concatenate([x, y], -1)
     for index, width in enumerate(self.hidden):
-      x = nn.Dense(width, dtype=self.dtype)(x)
+      x = dense(width)(x)
       if index == 0 and y is not None and self.label_hidden:
-        x = jnp.concatenate([x, nn.Dense(self.label_hidden, dtype=self.dtype)(y)], -1)
+        x = jnp.concatenate([x, dense(self.label_hidden)(y)], -1)
       if self.batch_norm:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
       x = nn.relu(x)
-    x = nn.Dense(math.prod(self.output_shape), dtype=self.dtype)(x)
-    if self.output_activation == "tanh":
-      x = jnp.tanh(x)
-    elif self.output_activation != "linear":
-      raise errors.ConfigError(
-        f"Unknown output_activation {self.output_activation!r}: tanh or linear."
-      )
+      x = nn.Dropout(self.dropout, deterministic=not train or self.dropout == 0)(x)
+    x = OUTPUT_ACTIVATIONS[self.output_activation](dense(math.prod(self.output_shape))(x))
     return x.reshape(x.shape[0], *self.output_shape)
 
 
@@ -92,6 +130,11 @@ class Discriminator(nn.Module):
     hidden: widths of the hidden layers.
     maxout_pieces: pieces per maxout unit; 0 gives ReLU units.
     dropout: dropout rate on the input of each hidden layer in training (0 disables).
+    input_dropout: the rate on D's input (the first hidden layer's input) instead, when not
+      None (Goodfellow's MNIST D: 0.2 there, 0.5 elsewhere).
+    output_dropout: also drop the output layer's input at ``dropout``, as pylearn2's dropout
+      does for every layer of Goodfellow's D.
+    init_range: U(-init_range, init_range) weights, zero biases (see the module docstring).
     pack: PacGAN packing (Lin et al. 2018): D judges ``pack`` samples of the same source at
       once, concatenated, so it sees their joint distribution and can penalise a generator
       whose samples lack diversity. 1 is the plain discriminator.
@@ -104,6 +147,9 @@ class Discriminator(nn.Module):
   num_classes: int = 0
   label_hidden: int = 0
   label_pieces: int = 5
+  input_dropout: float | None = None
+  output_dropout: bool = False
+  init_range: float = 0.0
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -129,14 +175,25 @@ class Discriminator(nn.Module):
       x = jnp.concatenate([x, y], -1)
     pieces = self.maxout_pieces
     pieces = tuple(pieces) if isinstance(pieces, Sequence) else (pieces,) * len(self.hidden)
+    first = self.dropout if self.input_dropout is None else self.input_dropout
     for index, width in enumerate(self.hidden):
-      x = self._hidden(x, width, pieces[index], train)
+      rate = first if index == 0 else self.dropout
+      x = self._hidden(self._drop(x, rate, train), width, pieces[index])
       if index == 0 and y is not None and self.label_hidden:
-        x = jnp.concatenate([x, self._hidden(y, self.label_hidden, self.label_pieces, train)], -1)
-    return nn.Dense(1, dtype=self.dtype)(x)[:, 0]
+        label_units = self._hidden(
+          self._drop(y, first, train), self.label_hidden, self.label_pieces
+        )
+        x = jnp.concatenate([x, label_units], -1)
+    if self.output_dropout:
+      x = self._drop(x, self.dropout, train)
+    dense = nn.Dense(1, kernel_init=weight_init(self.init_range), dtype=self.dtype)
+    return dense(x)[:, 0]
 
-  def _hidden(self, x, width: int, pieces: int, train: bool):
-    x = nn.Dropout(self.dropout, deterministic=not train or self.dropout == 0)(x)
+  def _drop(self, x, rate: float, train: bool):
+    return nn.Dropout(rate, deterministic=not train or rate == 0)(x)
+
+  def _hidden(self, x, width: int, pieces: int):
     if pieces:
-      return Maxout(width, pieces, dtype=self.dtype)(x)
-    return nn.relu(nn.Dense(width, dtype=self.dtype)(x))
+      return Maxout(width, pieces, self.init_range, dtype=self.dtype)(x)
+    dense = nn.Dense(width, kernel_init=weight_init(self.init_range), dtype=self.dtype)
+    return nn.relu(dense(x))

@@ -96,7 +96,11 @@ class Family:
 
 FAMILIES = {
   "gan": Family(
-    gan.init_state, gan.train_step, sample=gan.generate, prepare_sampling=gan.prepare_sampling
+    gan.init_state,
+    gan.train_step,
+    sample=gan.generate,
+    prepare_sampling=gan.prepare_sampling,
+    config_fields=gan.config_fields,
   ),
   "artgan": Family(
     artgan.init_state,

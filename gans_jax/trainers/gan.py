@@ -13,8 +13,11 @@
   (``config.d_input_noise``).
 
 One generator update per step, preceded by k discriminator updates on k fresh real minibatches
-(Goodfellow 2014, Algorithm 1), all inside one compiled step. Generated samples get uniformly
-random class labels. The networks come from ``config.model``, the loss from ``config.loss.name``.
+(Goodfellow 2014, Algorithm 1), all inside one compiled step; with
+``config.simultaneous_updates`` G's update sees D as it was before D's (k = 1), as
+goodfeli/adversarial's pylearn2 code updates both from one gradient evaluation. Generated
+samples get uniformly random class labels. The networks come from ``config.model``, the loss
+from ``config.loss.name``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from gans_jax import augment, ema, models, run_keys
+from gans_jax import augment, ema, errors, models, run_keys
 from gans_jax.losses import get_adversarial_loss
 from gans_jax.train_state import GANState, ModelState
 
@@ -45,6 +48,13 @@ def build_networks(config: ml_collections.ConfigDict, sample_shape: Sequence[int
   return generator, discriminator
 
 
+def config_fields(config: ml_collections.ConfigDict) -> None:
+  """The gan family's own fields."""
+  # G's update uses D before D's update of the same step (Goodfellow's pylearn2 code computes
+  # both gradients at the same parameters), instead of after it (Algorithm 1); needs d_steps=1.
+  config.simultaneous_updates = False
+
+
 def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   """Fresh GANState: networks initialised from ``key``; training randomness from a split of it;
   G sees z through ``config.model.latent_prior`` (``models.with_latent_prior``).
@@ -53,7 +63,15 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
     config: the run config.
     key: the run's root key (from ``config.seed``).
     sample_shape: shape of one data sample, e.g. (32, 32, 1) or (2,).
+
+  Raises:
+    errors.ConfigError: for simultaneous updates with more than one D update per step.
   """
+  if config.simultaneous_updates and config.d_steps != 1:
+    raise errors.ConfigError(
+      f"simultaneous_updates=True needs d_steps=1 (one gradient evaluation updates both "
+      f"networks), got d_steps={config.d_steps}."
+    )
   generator, discriminator = build_networks(config, sample_shape)
   generator = models.with_latent_prior(generator, config.model.latent_prior)
   return init_state_of(generator, discriminator, config, key, sample_shape)
@@ -147,12 +165,22 @@ def sample_latents(z_key, label_key, batch: int, config) -> tuple[jax.Array, jax
 FAKE_KEYS = ("z", "label", "fake_transform")
 
 
+# G's dropout masks (Mirza & Osindero's G) come from a stream of their own, folded in from the
+# update's key, so that adding them changed no earlier run's numbers.
+GENERATOR_DROPOUT_STREAM = 0x47445250
+
+
+def generator_rngs(key: jax.Array) -> dict:
+  """The rngs of a training-mode G call in the update whose key is ``key``."""
+  return {"dropout": jax.random.fold_in(key, GENERATOR_DROPOUT_STREAM)}
+
+
 def generated_for_d(g: ModelState, keys: dict, batch: int, config, transform):
   """(G's samples as D's update sees them [batch, ...], their labels [batch]): drawn with
   ``keys`` (``FAKE_KEYS``), no gradient to G, through D's input transform. G's running
   statistics are not updated (they change in G's own step only)."""
   z, labels = sample_latents(keys["z"], keys["label"], batch, config)
-  fake, _ = g.apply(z, labels=labels, train=True)
+  fake, _ = g.apply(z, labels=labels, train=True, rngs=generator_rngs(keys["z"]))
   return transform(jax.lax.stop_gradient(fake), keys["fake_transform"]), labels
 
 
@@ -219,7 +247,7 @@ def _generator_update(g: ModelState, d: ModelState, real, key, *, config):
   z, labels = sample_latents(z_key, label_key, real.shape[0], config)
 
   def loss_fn(params):
-    fake, stats = g.apply(z, labels=labels, train=True, params=params)
+    fake, stats = g.apply(z, labels=labels, train=True, params=params, rngs=generator_rngs(key))
     fake = transform(fake, transform_key)  # G learns through D's input transform (DiffAugment).
     # D runs in training mode as in the reference code; its statistics stay D-step-only.
     outputs, _ = d.apply(fake, labels=labels, train=True, rngs={"dropout": drop_key})
@@ -247,15 +275,21 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
     head's accuracy on real data and the gradient penalty where they apply).
   """
   return alternating_step(
-    state, batch, config=config, d_update=_discriminator_update, g_update=_generator_update
+    state,
+    batch,
+    config=config,
+    d_update=_discriminator_update,
+    g_update=_generator_update,
+    simultaneous=config.simultaneous_updates,
   )
 
 
-def alternating_step(state: GANState, batch, *, config, d_update, g_update):
+def alternating_step(state: GANState, batch, *, config, d_update, g_update, simultaneous=False):
   """Goodfellow et al.'s Algorithm 1 with the family's updates: k = ``config.d_steps`` calls
   ``d_update(g, d, real [B, ...], labels [B], key, config=) -> (d, metrics)`` on the batch's k
   minibatches, then ``g_update(g, d, real, key, config=) -> (g, metrics)`` with the last real
-  minibatch; then the EMA of G's params. Keys: ``fold_in(state.key, state.step)``, split."""
+  minibatch and the updated D (``simultaneous``: D as the step found it); then the EMA of G's
+  params. Keys: ``fold_in(state.key, state.step)``, split."""
   k = config.d_steps
   key = jax.random.fold_in(state.key, state.step)
   d_key, g_key = jax.random.split(key)
@@ -269,7 +303,7 @@ def alternating_step(state: GANState, batch, *, config, d_update, g_update):
   d, d_keys = state.d, jax.random.split(d_key, k)
   for i in range(k):
     d, metrics = d_update(state.g, d, real[i], real_labels[i], d_keys[i], config=config)
-  g, g_metrics = g_update(state.g, d, real[-1], g_key, config=config)
+  g, g_metrics = g_update(state.g, state.d if simultaneous else d, real[-1], g_key, config=config)
   g_ema = state.g_ema
   if g_ema is not None:
     g_ema = ema.update_ema(g_ema, g.params, ema.ema_decay(config.ema_decay, state.step))
