@@ -172,6 +172,4 @@ def _declare_departures(config, paper, beside_paper: bool) -> None:
                 "lr_decay_steps", "lr_min"):  # fmt: skip
     for role in ("g", "d"):
       reasons[f"optim.{role}.{field}"] = optimizer
-  if beside_paper:
-    reasons = dict.fromkeys(reasons, "a variant argument given beside paper=true")
-  fidelity.depart_from(config, paper, reasons)
+  fidelity.depart_from(config, paper, reasons, beside_paper)

@@ -7,6 +7,8 @@ and ``departures`` lists those still in force, as ``gans-jax describe`` prints t
 
 from __future__ import annotations
 
+import json
+
 import ml_collections
 
 from gans_jax import errors
@@ -24,15 +26,20 @@ def depart(config, field: str, paper, why: str) -> None:
   config.departures = (*config.departures, (field, _comparable(paper), why))
 
 
-def depart_from(config, paper, reasons: dict[str, str]) -> None:
-  """``depart`` for every field of ``reasons`` ({dotted field: why}), each with its value in
-  the config ``paper`` (the family's paper preset).
+BESIDE_PAPER = "a variant argument given beside paper=true"
+
+
+def depart_from(config, paper, reasons: dict[str, str], beside_paper: bool = False) -> None:
+  """``depart`` for every field of ``reasons`` ({dotted field or section: why}), each with its
+  value in the config ``paper`` (the family's paper preset). A section (e.g. a network that is
+  another network) departs as a whole. ``beside_paper``: ``config`` is the paper preset with
+  other variant arguments, which are then the reason for every field they change.
 
   Raises:
     errors.ConfigError: for a field either config lacks.
   """
   for field, why in reasons.items():
-    depart(config, field, _field_value(paper, field), why)
+    depart(config, field, _field_value(paper, field), BESIDE_PAPER if beside_paper else why)
 
 
 def departures(config) -> list[dict]:
@@ -42,7 +49,7 @@ def departures(config) -> list[dict]:
   for field, paper, why in config.departures:
     ours = _field_value(config, field)
     if _comparable(ours) != _comparable(paper):
-      found.append({"field": field, "paper": paper, "ours": ours, "why": why})
+      found.append({"field": field, "paper": paper, "ours": _comparable(ours), "why": why})
   return found
 
 
@@ -68,4 +75,7 @@ def _field_value(config, field: str):
 
 
 def _comparable(value):
+  """Plain data: tuples as lists, sections as dicts (as config.json holds them)."""
+  if isinstance(value, ml_collections.ConfigDict):
+    return json.loads(value.to_json())
   return list(value) if isinstance(value, (tuple, list)) else value

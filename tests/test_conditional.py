@@ -77,15 +77,43 @@ def test_wgan_clips_the_critic_after_every_update():
   assert largest <= 0.01 + 1e-7
 
 
-def test_mirza_mlp_sizes_match_the_paper():
+@pytest.mark.parametrize("spec", ["net=mlp,resolution=28", "paper=true"])
+def test_mirza_mlp_sizes_match_the_paper(spec):
   """G: z->200, y->1000, joined 1200 -> 784; D: x->240x5, y->50x5, joined 240x4 -> 1."""
-  config = config_utils.load_config(f"{ROOT}/configs/cgan.py:net=mlp,resolution=28")
+  config = config_utils.load_config(f"{ROOT}/configs/cgan.py:{spec}")
   counts = runs.describe(config)
   generator = (100 * 200 + 200) + (10 * 1000 + 1000) + (1200 * 1200 + 1200) + (1200 * 784 + 784)
   discriminator = (784 * 1200 + 1200) + (10 * 250 + 250) + (290 * 960 + 960) + (240 + 1)
   assert counts["generator_params"] == generator
   assert counts["discriminator_params"] == discriminator
   assert counts["generator_output_shape"] == [28, 28, 1]
+
+
+def test_mirzas_generator_drops_half_its_hidden_units_in_training_only():
+  """paper=true: dropout 0.5 in G too (Mirza & Osindero, Sec. 4.1), on the joined 1,200 units
+  and on the second hidden layer; sampling (train=False) keeps every unit."""
+  import flax.linen as nn
+
+  from gans_jax import models
+
+  config = config_utils.load_config(f"{ROOT}/configs/cgan.py:paper=true")
+  g = models.build_generator(config.model.generator, (28, 28, 1), jnp.float32, num_classes=10)
+  z, labels = jnp.ones((400, 100)), jnp.arange(400) % 10
+  variables = g.init(jax.random.PRNGKey(0), z, labels=labels, train=False)
+  dropped = []
+
+  def record(next_fun, args, kwargs, context):
+    out = next_fun(*args, **kwargs)
+    if isinstance(context.module, nn.Dropout) and context.method_name == "__call__":
+      live = args[0] != 0
+      dropped.append(float(jnp.mean((out == 0) & live) / jnp.mean(live)))
+    return out
+
+  with nn.intercept_methods(record):
+    g.apply(variables, z, labels=labels, train=True, rngs={"dropout": jax.random.PRNGKey(1)})
+    g.apply(variables, z, labels=labels, train=False)
+  assert len(dropped) == 4 and all(abs(d - 0.5) < 0.02 for d in dropped[:2])
+  assert dropped[2:] == [0.0, 0.0]
 
 
 def test_grid_rows_are_classes():

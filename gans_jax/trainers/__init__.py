@@ -110,7 +110,11 @@ FAMILIES = {
     config_fields=artgan.config_fields,
   ),
   "sngan": Family(
-    sngan.init_state, sngan.train_step, sample=sngan.generate, prepare_sampling=gan.prepare_sampling
+    sngan.init_state,
+    sngan.train_step,
+    sample=sngan.generate,
+    prepare_sampling=gan.prepare_sampling,
+    config_fields=gan.config_fields,  # Its step is the gan family's.
   ),
   "pix2pix": Family(
     pix2pix.init_state,
