@@ -45,15 +45,7 @@ PAPER = {"dataset": "tfds:mnist", "net": "mlp", "resolution": 28, "steps": 250 *
 
 
 def get_config(arg=None):
-  arg = _parse(arg)
-  config = _build(arg)
-  _declare_departures(config, _build(_parse("paper=true")), beside_paper=arg.paper)
-  return config
-
-
-def _parse(arg):
-  paper = config_utils.parse_arg(arg, **DEFAULTS).paper
-  return config_utils.parse_arg(arg, **{**DEFAULTS, **(PAPER if paper else {})})
+  return fidelity.preset_config(arg, DEFAULTS, PAPER, _build, _declare_departures)
 
 
 def _build(arg):

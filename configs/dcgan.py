@@ -41,8 +41,8 @@ PAPER = {"dataset": "tfds:lsun/bedroom", "resolution": 64, "channels": 3, "kerne
 
 
 def get_config(arg=None):
-  paper = config_utils.parse_arg(arg, **DEFAULTS).paper
-  arg = config_utils.parse_arg(arg, **{**DEFAULTS, **(PAPER if paper else {})})
+  arg = config_utils.parse_preset_arg(arg, DEFAULTS, PAPER)
+  paper = arg.paper
   config = config_schema.image_gan_config(arg, "gan")  # width: ngf = ndf.
   config.model.generator.kernel_size = arg.kernel
   config.model.discriminator.kernel_size = arg.kernel

@@ -44,7 +44,7 @@ Variant arguments: paper, dataset, loss (see gans_jax.losses), d_steps (k of Alg
 batch.
 """
 
-from gans_jax import config_schema, config_utils, fidelity
+from gans_jax import config_schema, fidelity
 
 DEFAULTS = {"paper": False, "dataset": "ring8", "loss": "non_saturating", "d_steps": 1,
             "maxout": True, "pack": 0, "steps": 0, "batch": 100}  # fmt: skip
@@ -55,15 +55,7 @@ UPDATES_PER_EPOCH = 500  # 50,000 images at batch 100.
 
 
 def get_config(arg=None):
-  arg = _parse(arg)
-  config = _build(arg)
-  _declare_departures(config, _build(_parse("paper=true")), beside_paper=arg.paper)
-  return config
-
-
-def _parse(arg):
-  paper = config_utils.parse_arg(arg, **DEFAULTS).paper
-  return config_utils.parse_arg(arg, **{**DEFAULTS, **(PAPER if paper else {})})
+  return fidelity.preset_config(arg, DEFAULTS, PAPER, _build, _declare_departures)
 
 
 def _build(arg):

@@ -23,8 +23,7 @@ PAPER = {"dataset": "tfds:cifar10", "channels": 3, "width": 512, "steps": 100_00
 
 
 def get_config(arg=None):
-  paper = config_utils.parse_arg(arg, **DEFAULTS).paper
-  arg = config_utils.parse_arg(arg, **{**DEFAULTS, **(PAPER if paper else {})})
+  arg = config_utils.parse_preset_arg(arg, DEFAULTS, PAPER)
   config = config_schema.base_config("sngan")
   config.dataset = arg.dataset
   config.num_steps = arg.steps

@@ -79,6 +79,13 @@ def parse_arg(arg: str | None, **defaults: Any) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict(result)
 
 
+def parse_preset_arg(arg: str | None, defaults: dict, paper: dict) -> ml_collections.ConfigDict:
+  """``parse_arg`` for a config file with a ``paper`` preset: ``paper=true`` turns the defaults
+  into ``paper``'s values, and arguments given beside it still win."""
+  chosen = parse_arg(arg, **defaults).paper
+  return parse_arg(arg, **{**defaults, **(paper if chosen else {})})
+
+
 def _cast_like(reference: Any, value: Any, key: str) -> Any:
   """Casts ``value`` to the type of ``reference`` (int -> float allowed), or raises."""
   if reference is None or value is None:

@@ -11,7 +11,7 @@ import json
 
 import ml_collections
 
-from gans_jax import errors
+from gans_jax import config_utils, errors
 
 
 def depart(config, field: str, paper, why: str) -> None:
@@ -24,6 +24,16 @@ def depart(config, field: str, paper, why: str) -> None:
   """
   _field_value(config, field)  # The field must exist.
   config.departures = (*config.departures, (field, _comparable(paper), why))
+
+
+def preset_config(arg, defaults: dict, paper: dict, build, declare):
+  """``get_config`` of a config file with a ``paper`` preset: ``build(args)`` (the config of
+  the variant arguments, ``config_utils.parse_preset_arg``), then ``declare(config,
+  paper_config, beside_paper)`` its departures from the preset, which ``build`` also makes."""
+  args = config_utils.parse_preset_arg(arg, defaults, paper)
+  config = build(args)
+  declare(config, build(config_utils.parse_preset_arg("paper=true", defaults, paper)), args.paper)
+  return config
 
 
 BESIDE_PAPER = "a variant argument given beside paper=true"
