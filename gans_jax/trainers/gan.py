@@ -63,15 +63,7 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
     config: the run config.
     key: the run's root key (from ``config.seed``).
     sample_shape: shape of one data sample, e.g. (32, 32, 1) or (2,).
-
-  Raises:
-    errors.ConfigError: for simultaneous updates with more than one D update per step.
   """
-  if config.simultaneous_updates and config.d_steps != 1:
-    raise errors.ConfigError(
-      f"simultaneous_updates=True needs d_steps=1 (one gradient evaluation updates both "
-      f"networks), got d_steps={config.d_steps}."
-    )
   generator, discriminator = build_networks(config, sample_shape)
   generator = models.with_latent_prior(generator, config.model.latent_prior)
   return init_state_of(generator, discriminator, config, key, sample_shape)
@@ -273,7 +265,15 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
   Returns:
     The new state and scalar metrics (losses; D's mean outputs on real and fake data; the class
     head's accuracy on real data and the gradient penalty where they apply).
+
+  Raises:
+    errors.ConfigError: (when compiled) for simultaneous updates with more than one D update.
   """
+  if config.simultaneous_updates and config.d_steps != 1:
+    raise errors.ConfigError(
+      f"simultaneous_updates=True needs d_steps=1 (one gradient evaluation updates both "
+      f"networks), got d_steps={config.d_steps}."
+    )
   return alternating_step(
     state,
     batch,
