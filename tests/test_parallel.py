@@ -1,6 +1,7 @@
 """One sharded code path: 1 device vs 8 simulated devices vs 2 processes x 4 devices, FSDP,
 bfloat16, the mesh and distributed settings, and a train step that traces once."""
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -210,9 +211,7 @@ def test_the_train_step_traces_once_across_sampling_checkpoints_and_resume(tmp_p
     traces.append(1)  # Python runs only while tracing.
     return family.train_step(state, batch, config=config)
 
-  monkeypatch.setitem(
-    trainers.FAMILIES, "gan", trainers.Family(family.init_state, counted, sample=family.sample)
-  )
+  monkeypatch.setitem(trainers.FAMILIES, "gan", dataclasses.replace(family, train_step=counted))
   experiment.train_and_evaluate(tiny_config("num_steps=4"), tmp_path, log=lambda _: None)
   assert len(traces) == 1  # Steps 1-4, with samples at 3 and checkpoints at 2 and 4.
   experiment.train_and_evaluate(tiny_config("num_steps=6"), tmp_path, log=lambda _: None)
