@@ -9,8 +9,8 @@ a change, on the same machine, and compare the JSON: XLA:CPU's float results can
 CPU models, so fingerprints are compared only side by side on one machine.
 
 Cases: ``default`` is ``gans-jax train`` with no config (README command 1's run, full length);
-``pix2pix``, ``stylegan``, ``artgan`` and ``wgan_gp`` (on digits) are short runs of those configs
-on embedded data.
+``pix2pix``, ``stylegan``, ``artgan``, ``wgan_gp`` (on digits), ``gan_paper`` and ``cgan_paper``
+(the MLP paper presets on digits) are short runs of those configs on embedded data.
 """
 
 from __future__ import annotations
@@ -47,6 +47,17 @@ CASES = {
   ],
   "wgan_gp": [
     "--config", "configs/wgan.py:dataset=digits", "--config.num_steps=20",
+    "--config.checkpoint_every_steps=20", "--config.sample_every_steps=20",
+    "--config.eval_num_samples=64",
+  ],
+  # The MLP paper presets (pylearn2's SGD, dropout in G and D, uniform priors) on the digits.
+  "gan_paper": [
+    "--config", "configs/gan.py:paper=true,dataset=digits", "--config.num_steps=20",
+    "--config.checkpoint_every_steps=20", "--config.sample_every_steps=20",
+    "--config.eval_num_samples=64",
+  ],
+  "cgan_paper": [
+    "--config", "configs/cgan.py:paper=true,dataset=digits", "--config.num_steps=20",
     "--config.checkpoint_every_steps=20", "--config.sample_every_steps=20",
     "--config.eval_num_samples=64",
   ],

@@ -92,19 +92,7 @@ def _goodfellow_mnist(config, arg) -> None:
     arg.pack or 1,
   )
   d.init_range, d.dropout, d.input_dropout, d.output_dropout = 0.005, 0.5, 0.2, True
-  config.simultaneous_updates = True
-  for role, scale in (("g", 1.0), ("d", 0.5)):  # D's loss is halved in the code.
-    config.optim[role] = config_schema.optimizer_config(
-      "sgd",
-      0.1 * scale,
-      momentum=0.5,
-      # pylearn2's MomentumAdjustor(start=1, saturate=250) counts monitor calls from 1, one
-      # before training: epochs 0-249 counted from 0.
-      momentum_ramp=(0.7, 0, 249, UPDATES_PER_EPOCH),
-      lr_decay_rate=1 / 1.000004,
-      lr_decay_steps=1,
-      lr_min=1e-6 * scale,
-    )
+  config_schema.pylearn2_sgd(config, 1.000004, UPDATES_PER_EPOCH)
   config.ema_decay = 0.0
 
 
@@ -160,8 +148,5 @@ def _declare_departures(config, paper, beside_paper: bool) -> None:
   }
   optimizer = "Adam(beta1 0.8) as PacGAN, lr 1e-3 (PacGAN's 1e-4 covers the ring too slowly for "
   optimizer += "a CPU run; 1e-4 on the digits)"
-  for field in ("name", "learning_rate", "b1", "momentum", "momentum_ramp", "lr_decay_rate",
-                "lr_decay_steps", "lr_min"):  # fmt: skip
-    for role in ("g", "d"):
-      reasons[f"optim.{role}.{field}"] = optimizer
+  reasons["optim.g"] = reasons["optim.d"] = optimizer
   fidelity.depart_from(config, paper, reasons, beside_paper)

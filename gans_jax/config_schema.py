@@ -307,6 +307,28 @@ def optimizer_config(name: str, learning_rate: float, **kwargs: float) -> ml_col
   return section
 
 
+def pylearn2_sgd(config, decay_factor: float, updates_per_epoch: int) -> None:
+  """goodfeli/adversarial's training (Goodfellow et al. 2014; Mirza & Osindero 2014 build on
+  it), set on ``config``: D and G updated simultaneously from one gradient evaluation; SGD with
+  lr 0.1 divided by ``decay_factor`` after every update down to 1e-6 (pylearn2's
+  ``ExponentialDecay``); momentum 0.5 rising linearly to 0.7 over epochs 1-250 of
+  ``updates_per_epoch`` updates (``MomentumAdjustor(start=1, saturate=250)``, which counts
+  monitor calls from 1 with one before training: epochs 0-249 counted from 0). D's loss is
+  halved in the code (0.5 (BCE real + BCE fake)); under momentum SGD that is D's rate and floor
+  halved, which is how it is written here."""
+  config.simultaneous_updates = True
+  for role, scale in (("g", 1.0), ("d", 0.5)):
+    config.optim[role] = optimizer_config(
+      "sgd",
+      0.1 * scale,
+      momentum=0.5,
+      momentum_ramp=(0.7, 0, 249, updates_per_epoch),
+      lr_decay_rate=1 / decay_factor,
+      lr_decay_steps=1,
+      lr_min=1e-6 * scale,
+    )
+
+
 def upgrade_saved(saved: dict, like: dict | None = None) -> dict:
   """A run's saved config (config.json) in today's schema: fields added since it was written
   get their defaults (each added field defaults to the value that reproduces the runs saved

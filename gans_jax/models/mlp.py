@@ -50,6 +50,11 @@ OUTPUT_ACTIVATIONS = {
 }
 
 
+def dropout(x, rate: float, train: bool):
+  """Dropout of ``rate`` in training (a "dropout" rng), identity otherwise or at rate 0."""
+  return nn.Dropout(rate, deterministic=not train or rate == 0)(x)
+
+
 class Maxout(nn.Module):
   """Maxout layer: ``pieces`` affine maps per output unit, then their maximum.
 
@@ -118,7 +123,7 @@ class Generator(nn.Module):
       if self.batch_norm:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
       x = nn.relu(x)
-      x = nn.Dropout(self.dropout, deterministic=not train or self.dropout == 0)(x)
+      x = dropout(x, self.dropout, train)
     x = OUTPUT_ACTIVATIONS[self.output_activation](dense(math.prod(self.output_shape))(x))
     return x.reshape(x.shape[0], *self.output_shape)
 
@@ -178,19 +183,14 @@ class Discriminator(nn.Module):
     first = self.dropout if self.input_dropout is None else self.input_dropout
     for index, width in enumerate(self.hidden):
       rate = first if index == 0 else self.dropout
-      x = self._hidden(self._drop(x, rate, train), width, pieces[index])
+      x = self._hidden(dropout(x, rate, train), width, pieces[index])
       if index == 0 and y is not None and self.label_hidden:
-        label_units = self._hidden(
-          self._drop(y, first, train), self.label_hidden, self.label_pieces
-        )
+        label_units = self._hidden(dropout(y, first, train), self.label_hidden, self.label_pieces)
         x = jnp.concatenate([x, label_units], -1)
     if self.output_dropout:
-      x = self._drop(x, self.dropout, train)
+      x = dropout(x, self.dropout, train)
     dense = nn.Dense(1, kernel_init=weight_init(self.init_range), dtype=self.dtype)
     return dense(x)[:, 0]
-
-  def _drop(self, x, rate: float, train: bool):
-    return nn.Dropout(rate, deterministic=not train or rate == 0)(x)
 
   def _hidden(self, x, width: int, pieces: int):
     if pieces:
