@@ -379,13 +379,50 @@ DATASETS = {
 
 
 def build_source(
-  name: str, *, split: str = "train", skip_corrupt: bool = False
+  name: str, *, split: str = "train", skip_corrupt: bool = False, crop: str = ""
 ) -> Source | PairSource:
   """Builds the source named ``name`` (see ``DATASETS``): a PairSource for two-domain data.
+  ``crop="center"`` gives an image source's centre squares (``center_squares``).
 
   Raises:
-    DatasetError: for an unknown name (listing the known ones) or unreadable data.
+    DatasetError: for an unknown name (listing the known ones), unreadable data, or an unknown
+      crop.
   """
+  if crop not in ("", "center"):
+    raise DatasetError(f"Unknown crop {crop!r}: '' (whole images) or 'center'.")
+  source = _named_source(name, split, skip_corrupt)
+  return center_squares(source) if crop == "center" else source
+
+
+def center_squares(source: Source) -> Source:
+  """``source`` with each image cut to its central square, min(H, W) on a side (offsets
+  rounded as torchvision's ``CenterCrop``), before the pipeline resizes it: torchvision's
+  ``Scale(R)`` + ``CenterCrop(R)``, the reference codes' preprocessing of LSUN (DCGAN's and
+  WGAN's), up to the order of resizing and cropping.
+
+  Raises:
+    DatasetError: for a source of points or pairs.
+  """
+  if not isinstance(source, Source) or source.kind != "image":
+    raise DatasetError(f"crop='center' needs images; {source.name} holds other data.")
+
+  def square(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = int(round((height - side) / 2.0)), int(round((width - side) / 2.0))
+    return image[top : top + side, left : left + side]
+
+  def get(index: int):
+    image, label = source.get(index)
+    return square(image), label
+
+  arrays = source.arrays
+  if arrays is not None:
+    arrays = (np.stack([square(image) for image in arrays[0]]), arrays[1])
+  return dataclasses.replace(source, get=get, arrays=arrays)
+
+
+def _named_source(name: str, split: str, skip_corrupt: bool) -> Source | PairSource:
   if name == "digits":
     return digits(split)
   if name in POINT_DATASETS:

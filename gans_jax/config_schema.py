@@ -77,6 +77,9 @@ def _data_and_model_fields(config) -> None:
   config.data.resolution = 32  # Images are resized to resolution x resolution.
   config.data.channels = 1  # 1 (grey) or 3 (RGB).
   config.data.skip_corrupt = False  # Skip unreadable files (counted, logged) instead of failing.
+  # "center": each image's central square before resizing (torchvision's Scale + CenterCrop, as
+  # the reference codes read LSUN); "": the whole image resized to resolution x resolution.
+  config.data.crop = ""
   config.data.class_names = ()  # Conditional models: the classes' names ("" entries unnamed).
   config.model = ml_collections.ConfigDict()
   config.model.latent_dim = 100  # Size of z ~ N(0, I).

@@ -79,11 +79,15 @@ def parse_arg(arg: str | None, **defaults: Any) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict(result)
 
 
-def parse_preset_arg(arg: str | None, defaults: dict, paper: dict) -> ml_collections.ConfigDict:
+def parse_preset_arg(arg: str | None, defaults: dict, paper) -> ml_collections.ConfigDict:
   """``parse_arg`` for a config file with a ``paper`` preset: ``paper=true`` turns the defaults
-  into ``paper``'s values, and arguments given beside it still win."""
-  chosen = parse_arg(arg, **defaults).paper
-  return parse_arg(arg, **{**defaults, **(paper if chosen else {})})
+  into ``paper``'s values (a dict, or a function of the parsed arguments giving one, for a
+  file with several papers, e.g. WGAN and WGAN-GP), and arguments given beside it still win."""
+  chosen = parse_arg(arg, **defaults)
+  if not chosen.paper:
+    return chosen
+  values = paper(chosen) if callable(paper) else paper
+  return parse_arg(arg, **{**defaults, **values})
 
 
 def _cast_like(reference: Any, value: Any, key: str) -> Any:

@@ -32,7 +32,7 @@ def resolve(config) -> resolved.ResolvedRun:
     errors.ConfigError, data_pipelines.DatasetError: naming what does not fit (too few examples,
       the wrong kind of data, classes the model does not have).
   """
-  source = data_pipelines.build_source(config.dataset, skip_corrupt=config.data.skip_corrupt)
+  source = run_data.source(config)
   run_data.check_enough_data(config, source)
   run_data.check_data_kind(config, source)
   shape = run_data.sample_shape(config)

@@ -26,13 +26,17 @@ def depart(config, field: str, paper, why: str) -> None:
   config.departures = (*config.departures, (field, _comparable(paper), why))
 
 
-def preset_config(arg, defaults: dict, paper: dict, build, declare):
+def preset_config(arg, defaults: dict, paper, build, declare, selects: tuple[str, ...] = ()):
   """``get_config`` of a config file with a ``paper`` preset: ``build(args)`` (the config of
   the variant arguments, ``config_utils.parse_preset_arg``), then ``declare(config,
-  paper_config, beside_paper)`` its departures from the preset, which ``build`` also makes."""
+  paper_config, beside_paper)`` its departures from the preset, which ``build`` also makes with
+  ``paper=true`` and the arguments named in ``selects`` (those that choose among a file's
+  papers, e.g. WGAN's ``gp``) as given."""
   args = config_utils.parse_preset_arg(arg, defaults, paper)
   config = build(args)
-  declare(config, build(config_utils.parse_preset_arg("paper=true", defaults, paper)), args.paper)
+  given = lambda value: str(value).lower() if isinstance(value, bool) else value  # noqa: E731
+  chosen = ",".join(["paper=true", *(f"{name}={given(args[name])}" for name in selects)])
+  declare(config, build(config_utils.parse_preset_arg(chosen, defaults, paper)), args.paper)
   return config
 
 
@@ -71,8 +75,17 @@ def format_departures(config) -> str:
   if not found:
     return "Departures from the paper: none."
   lines = ["Departures from the paper (field: paper -> ours; why):"]
-  lines.extend(f"  {d['field']}: {d['paper']!r} -> {d['ours']!r}; {d['why']}" for d in found)
+  lines.extend(f"  {d['field']}: {_change(d['paper'], d['ours'])}; {d['why']}" for d in found)
   return "\n".join(lines)
+
+
+def _change(paper, ours) -> str:
+  """ "paper -> ours"; for two sections with the same fields (two optimizers, two networks of
+  one kind), only the fields that differ."""
+  if not (isinstance(paper, dict) and isinstance(ours, dict)) or set(paper) != set(ours):
+    return f"{paper!r} -> {ours!r}"
+  keys = [key for key in paper if paper[key] != ours[key]]
+  return "{" + ", ".join(f"{key}: {paper[key]!r} -> {ours[key]!r}" for key in keys) + "}"
 
 
 def _field_value(config, field: str):

@@ -159,24 +159,24 @@ class _Run:
     config = run.config
     self.mesh = parallel.make_mesh(config.parallel.mesh_shape)
     for stage in self.stages:
-      parallel.check_global_batch(stage.batch_size // config.d_steps, self.mesh)
+      parallel.check_global_batch(stage.batch_size // stage.d_steps_of(config), self.mesh)
     self.checkpointer = checkpointing.Checkpointer(workdir)
     self.compiled_steps = {}
     self.saved_step = None  # The step of the newest checkpoint this run holds.
     self.saved_time = time.monotonic()
 
   def step_fn_of(self, stage, state_shardings):
-    """The stage's train step, compiled on first use (one program per stage)."""
-    if stage.index not in self.compiled_steps:
+    """The stage's train step, compiled on first use (one per ``stage.program_key``)."""
+    if stage.program_key not in self.compiled_steps:
       static = {"stage": stage} if self.family.stages else {}
-      self.compiled_steps[stage.index] = jax.jit(
+      self.compiled_steps[stage.program_key] = jax.jit(
         lambda s, b: self.family.train_step(s, b, config=self.config, **static),
         in_shardings=(state_shardings, parallel.batch_sharded(self.mesh)),
         out_shardings=(state_shardings, parallel.replicated(self.mesh)),
         donate_argnums=0,
         compiler_options=compile_options.for_train_step(self.config),
       )
-    return self.compiled_steps[stage.index]
+    return self.compiled_steps[stage.program_key]
 
   def restore(self, had_config: bool):
     """(state, its shardings, start step): the newest checkpoint that restores, else step 0."""
@@ -272,9 +272,10 @@ class _Run:
         stage = trainers.stage_at(self.stages, step)
         batches = self.run.batches_from(step, stage)
         progress.images_per_step = stage.batch_size
-        log(f"step {step}: stage {stage.index} (level {stage.level}, batch {stage.batch_size}).")
+        if stage.program_key not in self.compiled_steps:  # Stages of a known program: quiet.
+          log(f"step {step}: stage {stage.index} (level {stage.level}, batch {stage.batch_size}).")
       batch = parallel.to_global(next(batches), self.mesh)
-      compiles = stage.index not in self.compiled_steps
+      compiles = stage.program_key not in self.compiled_steps
       state, metrics = self.step_fn_of(stage, state_shardings)(state, batch)
       step += 1
       images_seen += stage.batch_size

@@ -159,12 +159,12 @@ def with_l2_penalty(optimizer, decay: float) -> optax.GradientTransformation:
   return optax.GradientTransformation(optimizer.init, update)
 
 
-def learning_rates(config, step: int) -> dict[str, float]:
+def learning_rates(config, step: int, d_updates: int | None = None) -> dict[str, float]:
   """{"lr/g": ..., "lr/d": ...}: each optimizer's rate at its update count after ``step``
-  generator steps (D updates ``d_steps`` times per step)."""
+  generator steps and ``d_updates`` D updates (default ``d_steps`` per step)."""
   rates = {}
   for role, section in config.optim.items():
     rate = learning_rate(section)
-    updates = step * (config.d_steps if role == "d" else 1)
+    updates = (step * config.d_steps if d_updates is None else d_updates) if role == "d" else step
     rates[f"lr/{role}"] = float(rate(updates)) if callable(rate) else float(rate)
   return rates

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
-from gans_jax import errors, optimizers, parallel, visualize, writers
+from gans_jax import errors, optimizers, parallel, trainers, visualize, writers
 from gans_jax.train_state import GANState
 
 
@@ -65,6 +65,7 @@ class LogTrainMetrics:
 
   every_steps: int
   config: object
+  stages: tuple = ()  # The run's stages (D updates per step); () is one stage of d_steps.
 
   def due(self, tick: Tick) -> bool:
     return tick.step % self.every_steps == 0 or tick.step == tick.end_step
@@ -78,7 +79,10 @@ class LogTrainMetrics:
           f"(last good checkpoint: step {tick.saved_step}). Try a lower learning rate."
         )
     tick.writer.write(tick.step, "train", metrics)
-    tick.writer.scalars(tick.step, optimizers.learning_rates(self.config, tick.step))
+    d_updates = (
+      trainers.d_updates_before(self.stages, tick.step, self.config) if self.stages else None
+    )
+    tick.writer.scalars(tick.step, optimizers.learning_rates(self.config, tick.step, d_updates))
     tick.log(tick.progress.report(tick.step, metrics))
 
 
@@ -131,7 +135,7 @@ def standard_actions(run, workdir: pathlib.Path) -> list:
   the run has an evaluator and the period is not 0."""
   config = run.config
   actions = [
-    LogTrainMetrics(config.log_every_steps, config),
+    LogTrainMetrics(config.log_every_steps, config, run.stages),
     SaveSampleGrid(config.sample_every_steps, workdir, run.render_grid, run.plot_centers),
   ]
   if run.evaluate is not None and config.eval.every_steps:

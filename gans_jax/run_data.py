@@ -17,6 +17,19 @@ def sample_shape(config) -> tuple[int, ...]:
   return data_pipelines.sample_shape(config.dataset, config.data.resolution, config.data.channels)
 
 
+def source(config, split: str = "train"):
+  """The config's dataset as a source (``data_pipelines.build_source``): a sampling family's
+  images cut as ``data.crop`` says; an image-to-image family's pairs whole (they are cropped at
+  random in training)."""
+  translates = trainers.get_family(config.family).translates
+  return data_pipelines.build_source(
+    config.dataset,
+    split=split,
+    skip_corrupt=config.data.skip_corrupt,
+    crop="" if translates else config.data.crop,
+  )
+
+
 def held_out_pairs(config, count: int):
   """(test-split PairSource, its first ``count`` A images, its first ``count`` B images) at the
   config's resolution and channels, float32 in [-1, 1]."""
@@ -32,7 +45,7 @@ def real_images(config, split: str):
   """() -> the first ``eval.reference_count`` images of a split at the config's resolution and
   channels, float32 [n, R, R, C] in [-1, 1] (read when called)."""
   return lambda: data_pipelines.reference_images(
-    data_pipelines.build_source(config.dataset, split=split),
+    source(config, split),
     count=config.eval.reference_count,
     resolution=config.data.resolution,
     channels=config.data.channels,
@@ -85,7 +98,7 @@ def check_enough_data(config, source) -> None:
   """
   count = min(source.num_a, source.num_b) if source.kind == "pairs" else source.num_examples
   stages = trainers.get_family(config.family).schedule(config, sample_shape(config))
-  batch = max(stage.batch_size // config.d_steps for stage in stages)
+  batch = max(stage.batch_size // stage.d_steps_of(config) for stage in stages)
   if count < batch:
     raise errors.ConfigError(
       f"{source.name} has {count} training examples, fewer than one batch of {batch}; lower "

@@ -10,7 +10,7 @@ import ml_collections
 import numpy as np
 
 import data_pipelines
-from gans_jax import config_utils, errors, experiment, runs, trainers, writers
+from gans_jax import config_utils, errors, experiment, run_data, runs, trainers, writers
 from gans_jax.metrics import evaluators
 
 
@@ -121,7 +121,7 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
       row["min_class_frac"] = result.eval_metrics[f"digits_min_class_frac{tag}"]
       row["fd_test"] = result.eval_metrics[f"digits_fd{tag}_test"]
     rows.append(row)
-  source = data_pipelines.build_source(config.dataset)
+  source = run_data.source(config)
   real = data_pipelines.reference_images(
     source, count=num_samples, resolution=config.data.resolution, channels=config.data.channels
   )

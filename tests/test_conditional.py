@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans_jax import config_utils, grids, loop, runs
+from gans_jax import config_utils, grids, loop, losses, runs
 from gans_jax.trainers import gan
 from tests.helpers import ROOT, TINY_DCGAN
 
@@ -19,7 +19,7 @@ def test_gradient_penalty_of_a_linear_critic_is_closed_form():
   w = jnp.asarray(np.random.default_rng(0).normal(size=(4, 4, 3)), jnp.float32)
   critic = lambda x: jnp.einsum("bhwc,hwc->b", x, w) + 0.7
   real, fake = jnp.ones((5, 4, 4, 3)), jnp.zeros((5, 4, 4, 3))
-  penalty = gan.gradient_penalty(critic, real, fake, jax.random.PRNGKey(0))
+  penalty = losses.gradient_penalty(critic, real, fake, jax.random.PRNGKey(0))
   expected = (np.linalg.norm(np.asarray(w)) - 1.0) ** 2
   assert float(penalty) == pytest.approx(expected, rel=1e-5)
 
@@ -30,7 +30,7 @@ def test_class_loss_is_cross_entropy():
   by_hand = np.mean(
     [-np.log(np.exp(2.0) / (np.exp(2.0) + 1 + np.exp(-1.0))), -np.log(1 / 3)],
   )
-  assert float(gan.class_loss(logits, labels)) == pytest.approx(by_hand, rel=1e-6)
+  assert float(losses.class_loss(logits, labels)) == pytest.approx(by_hand, rel=1e-6)
 
 
 def test_weight_clipping_bounds_every_parameter():

@@ -149,3 +149,22 @@ def test_tensorflow_loads_without_its_start_up_notices():
     [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True
   )
   assert completed.returncode == 1 and completed.stderr == "after\n", completed.stderr
+
+
+def test_center_crop_cuts_the_central_square_as_torchvision_does(tmp_path):
+  """crop="center": the min(H, W) square at torchvision CenterCrop's offsets, before resizing
+  (LSUN as the DCGAN and WGAN reference codes read it); square images pass unchanged."""
+  wide = np.arange(5 * 8 * 3, dtype=np.uint8).reshape(5, 8, 3)
+  tall = np.arange(7 * 4 * 3, dtype=np.uint8).reshape(7, 4, 3)
+  Image.fromarray(wide).save(tmp_path / "a_wide.png")
+  Image.fromarray(tall).save(tmp_path / "b_tall.png")
+  source = data_pipelines.build_source(f"folder:{tmp_path}", crop="center")
+  # torchvision: top = round((h - side) / 2), left = round((w - side) / 2).
+  np.testing.assert_array_equal(source.get(0)[0], wide[:, 2:7])  # round(1.5) = 2.
+  np.testing.assert_array_equal(source.get(1)[0], tall[2:6, :])  # round(1.5) = 2.
+  digits = data_pipelines.build_source("digits", crop="center")
+  np.testing.assert_array_equal(digits.arrays[0], data_pipelines.build_source("digits").arrays[0])
+  with pytest.raises(data_pipelines.DatasetError, match="crop='center' needs images"):
+    data_pipelines.build_source("ring8", crop="center")
+  with pytest.raises(data_pipelines.DatasetError, match="Unknown crop 'middle'"):
+    data_pipelines.build_source("digits", crop="middle")

@@ -51,12 +51,28 @@ def _with_paper_preset() -> list[str]:
   return names
 
 
-@pytest.mark.parametrize("name", _with_paper_preset())
-def test_the_default_departs_from_the_paper_preset_only_where_it_says_so(name):
+# Files with several papers: the arguments that choose the other ones (WGAN without the penalty).
+OTHER_PAPERS = {"wgan": ["gp=false"]}
+
+
+def _presets() -> list[tuple[str, str]]:
+  """(config name, the arguments choosing one of its papers) for every paper preset."""
+  return [(name, "") for name in _with_paper_preset()] + [
+    (name, arg) for name, args in OTHER_PAPERS.items() for arg in args
+  ]
+
+
+def _spec(name: str, *args: str) -> str:
+  args = ",".join(filter(None, args))
+  return f"{name}:{args}" if args else name
+
+
+@pytest.mark.parametrize(("name", "variant"), _presets())
+def test_the_default_departs_from_the_paper_preset_only_where_it_says_so(name, variant):
   """Every training field that differs is declared, with the paper preset's value; a declared
   section (a network that is another network) covers the fields under it."""
-  default = config_utils.load_config(name)
-  paper = config_utils.load_config(f"{name}:paper=true")
+  default = config_utils.load_config(_spec(name, variant))
+  paper = config_utils.load_config(_spec(name, "paper=true", variant))
   assert fidelity.departures(paper) == []
   declared = {d["field"]: d for d in fidelity.departures(default)}
   ours, theirs = (_leaves(config_utils.to_dict(c)) for c in (default, paper))
@@ -126,18 +142,20 @@ OFFLINE_DATA = {}
 # Convolutional presets train narrowed here (compiling them at full width costs a minute each);
 # their full networks are counted layer by layer in the describe tests.
 NARROWED = {
-  name: ["model.generator.width=16", "model.discriminator.width=16"] for name in ("dcgan", "sngan")
+  name: ["model.generator.width=16", "model.discriminator.width=16"]
+  for name in ("dcgan", "sngan", "wgan")
 }
 
 
-@pytest.mark.parametrize("name", _with_paper_preset())
-def test_every_paper_preset_trains_offline(name, tmp_path):
+@pytest.mark.parametrize(("name", "variant"), _presets())
+def test_every_paper_preset_trains_offline(name, variant, tmp_path):
   """paper=true on embedded data, everything else the paper's (priors, optimizers, losses,
-  networks, the convolutional ones narrowed): two steps at a small batch, a checkpoint, then a
-  sample from it."""
+  schedules, networks, the convolutional ones narrowed): two steps at a small batch, a
+  checkpoint, then a sample from it."""
   from gans_jax import experiment, runs
 
-  config = config_utils.load_config(f"{name}:paper=true,{OFFLINE_DATA.get(name, 'dataset=digits')}")
+  data = OFFLINE_DATA.get(name, "dataset=digits")
+  config = config_utils.load_config(_spec(name, "paper=true", variant, data))
   overrides = ["num_steps=2", "batch_size=4", "checkpoint_every_steps=2", "sample_every_steps=2",
                "eval.protocol=none", "num_grid_samples=4"]  # fmt: skip
   config_utils.apply_overrides(config, [*overrides, *NARROWED.get(name, [])])
@@ -269,3 +287,68 @@ def test_simultaneous_updates_give_g_the_gradient_of_the_d_the_step_started_with
   assert max(jax.tree.leaves(gaps)) > 0.01
   with pytest.raises(errors.ConfigError, match="needs d_steps=1"):
     _one_goodfellow_step("d_steps=2")
+
+
+def test_the_wgan_paper_presets_networks_are_the_reference_codes_layer_sizes():
+  """WGAN (martinarjovsky/WassersteinGAN, 64x64, ngf = ndf = 64): the PyTorch DCGAN without
+  biases, BatchNorm scales and offsets on every hidden layer. WGAN-GP (gan_cifar.py, DIM 128,
+  32x32): G dense 128 -> 8,192 with bias and per-unit BatchNorm, 5x5 deconvolutions 512 -> 256
+  -> 128 -> 3 with biases (BatchNorm on the first two); critic 5x5 convolutions 3 -> 128 -> 256
+  -> 512 with biases, a dense 8,192 -> 1 with bias."""
+  from gans_jax import runs
+
+  g = 100 * 512 * 16 + 2 * 512
+  for c_in, c_out in ((512, 256), (256, 128), (128, 64)):
+    g += c_in * c_out * 16 + 2 * c_out
+  g += 64 * 3 * 16
+  d = 3 * 64 * 16
+  for c_in, c_out in ((64, 128), (128, 256), (256, 512)):
+    d += c_in * c_out * 16 + 2 * c_out
+  d += 512 * 16
+  counts = runs.describe(config_utils.load_config("wgan:paper=true,gp=false"))
+  assert (counts["generator_params"], counts["discriminator_params"]) == (g, d)
+  assert counts["generator_output_shape"] == [64, 64, 3]
+
+  g = 128 * 8192 + 8192 + 2 * 8192
+  for c_in, c_out in ((512, 256), (256, 128)):
+    g += 25 * c_in * c_out + c_out + 2 * c_out
+  g += 25 * 128 * 3 + 3
+  d = 25 * 3 * 128 + 128 + 25 * 128 * 256 + 256 + 25 * 256 * 512 + 512 + 8192 + 1
+  counts = runs.describe(config_utils.load_config("wgan:paper=true"))
+  assert (counts["generator_params"], counts["discriminator_params"]) == (g, d)
+  assert counts["generator_output_shape"] == [32, 32, 3]
+
+
+def test_tflib_initialisation_is_uniform_with_its_fans():
+  """tflib (igul222/improved_wgan_training): U(-sqrt 3 s, sqrt 3 s); s = sqrt(4 / (fan_in +
+  fan_out)) for convolutions (fan_out / stride^2) and transposed ones (fan_in / stride^2),
+  sqrt(2 / (in + out)) for dense layers; BatchNorm scales 1, biases 0."""
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+
+  from gans_jax import models
+
+  config = config_utils.load_config("wgan:paper=true")
+  key = jax.random.PRNGKey(0)
+  g = models.build_generator(config.model.generator, (32, 32, 3), jnp.float32)
+  params = g.init(key, jnp.zeros((2, 128)), train=False)["params"]
+  d = models.build_discriminator(config.model.discriminator, jnp.float32)
+  d_params = d.init(key, jnp.zeros((2, 32, 32, 3)), train=False)["params"]
+  expected = {
+    ("Dense_0", "kernel"): np.sqrt(2 / (128 + 8192)),
+    ("ConvTranspose_0", "kernel"): np.sqrt(4 / (512 * 25 / 4 + 256 * 25)),
+    ("ConvTranspose_2", "kernel"): np.sqrt(4 / (128 * 25 / 4 + 3 * 25)),
+  }
+  d_expected = {
+    ("Conv_0", "kernel"): np.sqrt(4 / (3 * 25 + 128 * 25 / 4)),
+    ("Conv_2", "kernel"): np.sqrt(4 / (256 * 25 + 512 * 25 / 4)),
+    ("Dense_0", "kernel"): np.sqrt(2 / (8192 + 1)),
+  }
+  for tree, table in ((params, expected), (d_params, d_expected)):
+    for (layer, name), std in table.items():
+      kernel = np.asarray(tree[layer][name])
+      assert np.abs(kernel).max() <= std * np.sqrt(3) + 1e-7, layer
+      np.testing.assert_allclose(kernel.std(), std, rtol=0.1 if kernel.size < 10_000 else 0.02)
+      assert np.all(np.asarray(tree[layer]["bias"]) == 0.0)
+  assert np.all(np.asarray(params["BatchNorm_0"]["scale"]) == 1.0)

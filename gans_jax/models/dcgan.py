@@ -15,6 +15,11 @@ et al. 2017), returning (source logits [B], class logits [B, K]).
 Kernel size 4 reproduces the PyTorch example (4x4 kernels, a 4x4 "valid" first/last layer).
 Kernel size 5 is the TensorFlow / Bhavsar 2018 landscape variant: 5x5 kernels and a dense
 projection to 4x4 in G (the paper's "project and reshape"), a dense logit layer in D.
+
+``weight_init="tflib"``, ``use_bias`` and D's ``padding="same"`` give the networks of
+igul222/improved_wgan_training's ``gan_cifar.py`` (Gulrajani et al. 2017's CIFAR-10 DCGAN):
+its tflib library's uniform initialisation (``tflib_init``), BatchNorm scales of 1, a bias on
+every layer, and TensorFlow's "SAME" padding (the extra row and column at the bottom and right).
 """
 
 from __future__ import annotations
@@ -38,6 +43,39 @@ def _batchnorm_scale_init(key, shape, dtype=jnp.float32):
   return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 
 
+INITS = ("dcgan", "tflib")
+
+
+def tflib_init(kind: str, stride: int = 1):
+  """igul222's tflib initialisers: U(-sqrt(3) s, sqrt(3) s) with s = sqrt(4 / (fan_in + fan_out))
+  for (transposed) convolutions ("He" init), fan_out (conv) or fan_in (transposed conv) divided
+  by stride^2, and s = sqrt(2 / (in + out)) for dense layers (Glorot). ``kind``: "conv",
+  "deconv" or "dense"; kernels are flax's [kh, kw, in, out] or [in, out]."""
+
+  def init(key, shape, dtype=jnp.float32):
+    if kind == "dense":
+      std = math.sqrt(2.0 / (shape[0] + shape[1]))
+    else:
+      area = shape[0] * shape[1]
+      fan_in, fan_out = shape[2] * area, shape[3] * area
+      if kind == "conv":
+        fan_out /= stride**2
+      else:
+        fan_in /= stride**2
+      std = math.sqrt(4.0 / (fan_in + fan_out))
+    bound = std * math.sqrt(3.0)
+    return jax.random.uniform(key, shape, dtype, -bound, bound)
+
+  return init
+
+
+def _kernel_init(init: str, kind: str, stride: int = 1):
+  """The kernel initialiser of ``init`` ("dcgan": N(0, 0.02); "tflib": ``tflib_init``)."""
+  if init not in INITS:
+    raise errors.ConfigError(f"DCGAN weight_init must be one of {', '.join(INITS)}, got {init!r}.")
+  return normal_init if init == "dcgan" else tflib_init(kind, stride)
+
+
 def num_upsamplings(resolution: int) -> int:
   """Stride-2 layers between 4x4 and ``resolution`` (a power of two >= 8), or a clear error."""
   if resolution < 8 or resolution & (resolution - 1):
@@ -45,14 +83,15 @@ def num_upsamplings(resolution: int) -> int:
   return int(math.log2(resolution // 4))
 
 
-def batchnorm(train: bool, dtype, name: str | None = None):
-  """BatchNorm with PyTorch's defaults and DCGAN's N(1, 0.02) scales."""
+def batchnorm(train: bool, dtype, name: str | None = None, init: str = "dcgan"):
+  """BatchNorm with PyTorch's defaults and DCGAN's N(1, 0.02) scales (scales of 1 with
+  ``weight_init="tflib"``)."""
   # PyTorch's BatchNorm2d: eps 1e-5, running-average momentum 0.1 (flax: 0.9).
   return nn.BatchNorm(
     use_running_average=not train,
     momentum=0.9,
     epsilon=1e-5,
-    scale_init=_batchnorm_scale_init,
+    scale_init=_batchnorm_scale_init if init == "dcgan" else nn.initializers.ones,
     dtype=dtype,
     name=name,
   )
@@ -69,6 +108,9 @@ class Generator(nn.Module):
     projection_norm: with kernel 5, BatchNorm of the 4x4 projection per "channel" after the
       reshape (DCGAN-tensorflow's) or per "unit" of the dense output before it (Newmu's code:
       16 x ngf * R / 8 gains).
+    weight_init: "dcgan" (N(0, 0.02) weights, N(1, 0.02) BatchNorm scales) or "tflib" (module
+      docstring).
+    use_bias: a bias on every layer (tflib's; those before a BatchNorm change nothing).
   """
 
   output_shape: Sequence[int]
@@ -76,6 +118,8 @@ class Generator(nn.Module):
   kernel_size: int = 4
   num_classes: int = 0
   projection_norm: str = "channel"
+  weight_init: str = "dcgan"
+  use_bias: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -88,31 +132,46 @@ class Generator(nn.Module):
     deconv = functools.partial(
       layers.ConvTranspose,  # flax's, faster on CPU.
       kernel_size=(k, k),
-      use_bias=False,
-      kernel_init=normal_init,
+      use_bias=self.use_bias,
       dtype=self.dtype,
     )
+    norm = functools.partial(batchnorm, train, self.dtype, init=self.weight_init)
     features = self.width * 2 ** (num_up - 1)
     if k == 4:  # 1x1 -> 4x4 by a 4x4 transposed convolution without padding.
-      x = deconv(features, padding="VALID")(z[:, None, None, :])  # [B, 4, 4, F]
+      first = deconv(
+        features, padding="VALID", kernel_init=_kernel_init(self.weight_init, "deconv")
+      )
+      x = first(z[:, None, None, :])  # [B, 4, 4, F]
     else:  # Project and reshape.
-      x = nn.Dense(4 * 4 * features, use_bias=False, kernel_init=normal_init, dtype=self.dtype)(z)
+      dense = nn.Dense(
+        4 * 4 * features,
+        use_bias=self.use_bias,
+        kernel_init=_kernel_init(self.weight_init, "dense"),
+        dtype=self.dtype,
+      )
+      x = dense(z)
       if self.projection_norm not in ("channel", "unit"):
         raise errors.ConfigError(
           f"projection_norm must be 'channel' or 'unit', got {self.projection_norm!r}."
         )
       if self.projection_norm == "unit":
-        x = batchnorm(train, self.dtype)(x)
+        x = norm()(x)
       x = x.reshape(z.shape[0], 4, 4, features)  # [B, 4, 4, F]
     if k == 4 or self.projection_norm == "channel":
-      x = batchnorm(train, self.dtype)(x)
+      x = norm()(x)
     x = nn.relu(x)
+    upsample = functools.partial(
+      deconv,
+      strides=(2, 2),
+      padding="SAME",
+      kernel_init=_kernel_init(self.weight_init, "deconv", 2),
+    )
     for level in range(1, num_up):
       # "SAME" here pads the dilated input like PyTorch's padding=(k - 1) // 2 with
-      # output_padding=1 for k=5, and padding=1 for k=4: exactly doubling the size.
-      x = deconv(features // 2**level, strides=(2, 2), padding="SAME")(x)
-      x = nn.relu(batchnorm(train, self.dtype)(x))
-    x = deconv(channels, strides=(2, 2), padding="SAME")(x)  # [B, R, R, C]
+      # output_padding=1 for k=5, and padding=1 for k=4: exactly doubling the size (and as
+      # TensorFlow's conv2d_transpose "SAME" does, lax.conv_transpose's reference).
+      x = nn.relu(norm()(upsample(features // 2**level)(x)))
+    x = upsample(channels)(x)  # [B, R, R, C]
     return jnp.tanh(x)
 
 
@@ -127,6 +186,10 @@ class Discriminator(nn.Module):
       "auxiliary" (labels unused; a class head beside the source head, AC-GAN).
     batch_norm: BatchNorm on the hidden layers (off for the WGAN-GP critic, whose gradient
       penalty is per sample, Gulrajani et al. 2017, Sec. 4).
+    weight_init, use_bias: as the generator's.
+    padding: "symmetric" ((k - 1) // 2 on every side: PyTorch's and Newmu's Theano code's) or
+      "same" (TensorFlow's: the odd extra row and column at the bottom and right; the same as
+      "symmetric" for k = 4).
   """
 
   width: int = 64
@@ -134,6 +197,9 @@ class Discriminator(nn.Module):
   num_classes: int = 0
   conditioning: str = "input"
   batch_norm: bool = True
+  weight_init: str = "dcgan"
+  use_bias: bool = False
+  padding: str = "symmetric"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -148,20 +214,22 @@ class Discriminator(nn.Module):
     num_down = num_upsamplings(x.shape[1])
     k = self.kernel_size
     pad = (k - 1) // 2
+    if self.padding not in ("symmetric", "same"):
+      raise errors.ConfigError(f"padding must be 'symmetric' or 'same', got {self.padding!r}.")
     conv = functools.partial(
       layers.Conv,  # flax's, with faster gradients on CPU.
       kernel_size=(k, k),
       strides=(2, 2),
-      padding=((pad, pad), (pad, pad)),
-      use_bias=False,
-      kernel_init=normal_init,
+      padding="SAME" if self.padding == "same" else ((pad, pad), (pad, pad)),
+      use_bias=self.use_bias,
+      kernel_init=_kernel_init(self.weight_init, "conv", 2),
       dtype=self.dtype,
     )
     x = nn.leaky_relu(conv(self.width)(x), 0.2)  # No BatchNorm on D's input layer.
     for level in range(1, num_down):
       x = conv(self.width * 2**level)(x)
       if self.batch_norm:
-        x = batchnorm(train, self.dtype)(x)
+        x = batchnorm(train, self.dtype, init=self.weight_init)(x)
       x = nn.leaky_relu(x, 0.2)  # [B, 4, 4, ndf * R / 8] at the end.
     logits = self._head(x, 1)[:, 0]
     if self.num_classes and self.conditioning == "auxiliary":
@@ -172,10 +240,20 @@ class Discriminator(nn.Module):
     """[B, 4, 4, F] -> [B, features]: a 4x4 valid convolution (k=4) or a dense layer (k=5)."""
     if self.kernel_size == 4:
       conv = nn.Conv(
-        features, (4, 4), padding="VALID", use_bias=False, kernel_init=normal_init, name=name
+        features,
+        (4, 4),
+        padding="VALID",
+        use_bias=self.use_bias,
+        kernel_init=_kernel_init(self.weight_init, "conv"),
+        name=name,
       )
       return conv(x).reshape(x.shape[0], features).astype(jnp.float32)
-    dense = nn.Dense(features, use_bias=False, kernel_init=normal_init, name=name)
+    dense = nn.Dense(
+      features,
+      use_bias=self.use_bias,
+      kernel_init=_kernel_init(self.weight_init, "dense"),
+      name=name,
+    )
     return dense(x.reshape(x.shape[0], -1)).astype(jnp.float32)
 
 

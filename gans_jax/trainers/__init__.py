@@ -53,7 +53,12 @@ from gans_jax.trainers import (
   stylegan_schema,
   translation,
 )
-from gans_jax.trainers.stages import Stage, single_stage, stage_at  # noqa: F401 (loop API)
+from gans_jax.trainers.stages import (  # noqa: F401 (loop API)
+  Stage,
+  d_updates_before,
+  single_stage,
+  stage_at,
+)
 from gans_jax.trainers.types import Figure, LatentSpace
 
 
@@ -99,6 +104,7 @@ FAMILIES = {
     gan.init_state,
     gan.train_step,
     sample=gan.generate,
+    stages=gan.stages,  # WGAN's critic schedule (d_steps_schedule); one stage otherwise.
     prepare_sampling=gan.prepare_sampling,
     config_fields=gan.config_fields,
   ),
@@ -113,6 +119,7 @@ FAMILIES = {
     sngan.init_state,
     sngan.train_step,
     sample=sngan.generate,
+    stages=gan.stages,
     prepare_sampling=gan.prepare_sampling,
     config_fields=gan.config_fields,  # Its step is the gan family's.
   ),

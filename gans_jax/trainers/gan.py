@@ -7,7 +7,10 @@
   -(L_S + L_C) and G minimises the non-saturating -L_S plus -L_C, weighted by
   ``config.loss.class_weight``;
 - WGAN (Arjovsky et al. 2017): Wasserstein loss with every D weight clipped to
-  +-``config.d_weight_clip`` after each D update, n_critic = ``config.d_steps``;
+  +-``config.d_weight_clip`` after each D update (or before it, ``d_weight_clip_when``, as the
+  reference code clamps), n_critic = ``config.d_steps`` (with ``d_steps_schedule``, the
+  reference code's 100 critic updates for the first 25 G updates and every 500th: a second
+  compiled step, chosen on the host by the run's stages, ``stages.d_steps_stages``);
 - WGAN-GP (Gulrajani et al. 2017): a gradient penalty of weight ``config.loss.gradient_penalty``;
 - Bhavsar 2018's "Artistic GAN": DCGAN with weight clipping and noise on D's inputs
   (``config.d_input_noise``).
@@ -27,11 +30,11 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import ml_collections
-import optax
 
 from gans_jax import augment, ema, errors, models, run_keys
-from gans_jax.losses import get_adversarial_loss
+from gans_jax.losses import class_loss, get_adversarial_loss, gradient_penalty
 from gans_jax.train_state import GANState, ModelState
+from gans_jax.trainers import stages as stages_lib
 
 
 def build_networks(config: ml_collections.ConfigDict, sample_shape: Sequence[int]):
@@ -53,6 +56,18 @@ def config_fields(config: ml_collections.ConfigDict) -> None:
   # G's update uses D before D's update of the same step (Goodfellow's pylearn2 code computes
   # both gradients at the same parameters), instead of after it (Algorithm 1); needs d_steps=1.
   config.simultaneous_updates = False
+  # (k, first, every): k D updates per G update for the first `first` G updates and at every
+  # `every`-th one, d_steps otherwise (WGAN's reference code: (100, 25, 500)); () is off.
+  config.d_steps_schedule = ()
+  # When d_weight_clip clips D: "after" each D update, or "before" it (martinarjovsky/
+  # WassersteinGAN clamps before each critic update, so G's update sees the last one unclipped).
+  config.d_weight_clip_when = "after"
+
+
+def stages(config, sample_shape: Sequence[int]) -> tuple[stages_lib.Stage, ...]:
+  """One stage, or the stretches of ``config.d_steps_schedule`` (``stages.d_steps_stages``)."""
+  del sample_shape
+  return stages_lib.d_steps_stages(config)
 
 
 def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
@@ -118,21 +133,16 @@ def _split_outputs(outputs):
   return outputs if isinstance(outputs, tuple) else (outputs, None)
 
 
-def class_loss(class_logits, labels) -> jax.Array:
-  """Mean cross-entropy of the class head (AC-GAN's -L_C terms, Odena et al. 2017, Eq. 2-3)."""
-  return optax.softmax_cross_entropy_with_integer_labels(class_logits, labels).mean()
+def _clip_when(config) -> str:
+  """``config.d_weight_clip_when``.
 
-
-def gradient_penalty(critic, real, fake, key) -> jax.Array:
-  """E[(||grad_x critic(x_hat)||_2 - 1)^2] on x_hat = e x + (1 - e) G(z), e ~ U[0, 1] per sample
-  (Gulrajani et al. 2017, Alg. 1). ``critic`` maps a batch to scores [B]."""
-  shape = (real.shape[0],) + (1,) * (real.ndim - 1)
-  epsilon = jax.random.uniform(key, shape)
-  interpolates = epsilon * real + (1.0 - epsilon) * fake
-  # Scores are per sample, so the gradient of their sum holds each sample's own gradient.
-  grads = jax.grad(lambda x: critic(x).sum())(interpolates)
-  norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1) + 1e-12)
-  return jnp.mean((norms - 1.0) ** 2)
+  Raises:
+    errors.ConfigError: for a value other than "after" and "before".
+  """
+  when = config.d_weight_clip_when
+  if when not in ("after", "before"):
+    raise errors.ConfigError(f"d_weight_clip_when must be 'after' or 'before', got {when!r}.")
+  return when
 
 
 def clip_weights(params, bound: float):
@@ -217,10 +227,13 @@ def _discriminator_update(g: ModelState, d: ModelState, real, real_labels, key, 
       total += config.loss.gradient_penalty * aux["gradient_penalty"]
     return total, (stats, aux)
 
+  clip = config.d_weight_clip
+  if clip and _clip_when(config) == "before":
+    d = d.replace(params=clip_weights(d.params, clip))
   (d_loss, (stats, aux)), grads = jax.value_and_grad(loss_fn, has_aux=True)(d.params)
   d = d.apply_gradients(grads=grads).replace(batch_stats=stats)
-  if config.d_weight_clip:
-    d = d.replace(params=clip_weights(d.params, config.d_weight_clip))
+  if clip and _clip_when(config) == "after":
+    d = d.replace(params=clip_weights(d.params, clip))
   probe = jax.nn.sigmoid if loss.outputs_logits else (lambda t: t)
   metrics = {
     "d_loss": d_loss,
@@ -253,7 +266,7 @@ def _generator_update(g: ModelState, d: ModelState, real, key, *, config):
   return g.apply_gradients(grads=grads).replace(batch_stats=stats), {"g_loss": g_loss}
 
 
-def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
+def train_step(state: GANState, batch, *, config, stage=None) -> tuple[GANState, dict]:
   """k D updates then one G update.
 
   Args:
@@ -261,6 +274,8 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
     batch: {"x": [k * B, ...], "label": int32 [k * B]}; sample j serves D update j % k (this
       keeps each device's shard of the leading axis whole under data parallelism).
     config: the run config (static).
+    stage: the run's stage (static), whose ``d_steps`` is k (``d_steps_schedule``); None: k is
+      ``config.d_steps``.
 
   Returns:
     The new state and scalar metrics (losses; D's mean outputs on real and fake data; the class
@@ -269,10 +284,11 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
   Raises:
     errors.ConfigError: (when compiled) for simultaneous updates with more than one D update.
   """
-  if config.simultaneous_updates and config.d_steps != 1:
+  d_steps = config.d_steps if stage is None else stage.d_steps_of(config)
+  if config.simultaneous_updates and (config.d_steps != 1 or config.d_steps_schedule):
     raise errors.ConfigError(
-      f"simultaneous_updates=True needs d_steps=1 (one gradient evaluation updates both "
-      f"networks), got d_steps={config.d_steps}."
+      f"simultaneous_updates=True needs d_steps=1 and no d_steps_schedule (one gradient "
+      f"evaluation updates both networks), got d_steps={config.d_steps}."
     )
   return alternating_step(
     state,
@@ -281,16 +297,25 @@ def train_step(state: GANState, batch, *, config) -> tuple[GANState, dict]:
     d_update=_discriminator_update,
     g_update=_generator_update,
     simultaneous=config.simultaneous_updates,
+    d_steps=d_steps,
   )
 
 
-def alternating_step(state: GANState, batch, *, config, d_update, g_update, simultaneous=False):
-  """Goodfellow et al.'s Algorithm 1 with the family's updates: k = ``config.d_steps`` calls
+# Up to this many D updates per step are unrolled; more run as one lax.scan.
+MAX_UNROLLED_D_STEPS = 16
+
+
+def alternating_step(
+  state: GANState, batch, *, config, d_update, g_update, simultaneous=False, d_steps=None
+):
+  """Goodfellow et al.'s Algorithm 1 with the family's updates: k = ``d_steps`` (default
+  ``config.d_steps``) calls
   ``d_update(g, d, real [B, ...], labels [B], key, config=) -> (d, metrics)`` on the batch's k
   minibatches, then ``g_update(g, d, real, key, config=) -> (g, metrics)`` with the last real
   minibatch and the updated D (``simultaneous``: D as the step found it); then the EMA of G's
-  params. Keys: ``fold_in(state.key, state.step)``, split."""
-  k = config.d_steps
+  params. Keys: ``fold_in(state.key, state.step)``, split. Up to ``MAX_UNROLLED_D_STEPS`` D
+  updates are unrolled, more run as one ``lax.scan``."""
+  k = config.d_steps if d_steps is None else d_steps
   key = jax.random.fold_in(state.key, state.step)
   d_key, g_key = jax.random.split(key)
   x, labels = batch["x"], batch["label"]
@@ -298,11 +323,19 @@ def alternating_step(state: GANState, batch, *, config, d_update, g_update, simu
   real = jnp.swapaxes(x.reshape(batch_size, k, *x.shape[1:]), 0, 1)  # [k, B, ...]
   real_labels = labels.reshape(batch_size, k).T  # [k, B]
 
-  # A Python loop (k is static and small), not lax.scan: XLA:CPU runs the convolutions of a
-  # scan body, even a fully unrolled one, about 8x slower (measured on the DCGAN step).
   d, d_keys = state.d, jax.random.split(d_key, k)
-  for i in range(k):
-    d, metrics = d_update(state.g, d, real[i], real_labels[i], d_keys[i], config=config)
+  if k <= MAX_UNROLLED_D_STEPS:
+    # A Python loop, not lax.scan: XLA:CPU runs the convolutions of a scan body, even a fully
+    # unrolled one, about 8x slower (measured on the DCGAN step).
+    for i in range(k):
+      d, metrics = d_update(state.g, d, real[i], real_labels[i], d_keys[i], config=config)
+  else:  # WGAN's bursts of 100: one traced update instead of 100 copies to compile.
+
+    def one_update(d, inputs):
+      return d_update(state.g, d, *inputs, config=config)
+
+    d, metrics = jax.lax.scan(one_update, d, (real, real_labels, d_keys))
+    metrics = jax.tree.map(lambda m: m[-1], metrics)  # The last update's, as the loop's.
   g, g_metrics = g_update(state.g, state.d if simultaneous else d, real[-1], g_key, config=config)
   g_ema = state.g_ema
   if g_ema is not None:

@@ -3,13 +3,16 @@
 Most families train in one stage. Progressive growing (Karras et al. 2018; StyleGAN v1) trains in
 one stage per resolution: the stage of a new resolution first fades its layers in over
 ``fade_kimg`` thousand images, then trains them for ``stable_kimg`` (the first resolution has no
-fade), each with its own batch size. The loop compiles each stage's step once, with the stage as a
-static argument, and starts that stage's data where the images shown so far left off, so the batch
-at every step is still a pure function of (seed, step).
+fade), each with its own batch size. WGAN's reference code trains the critic 100 times per
+generator update for the first 25 updates and at every 500th (``d_steps_stages``): stretches of
+steps that alternate between two programs. The loop compiles each program's step once, with the
+stage as a static argument, and starts each stage's data where the images shown so far left off,
+so the batch at every step is still a pure function of (seed, step).
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 
@@ -29,6 +32,10 @@ class Stage:
     fade_steps: steps over which the level's new layers fade in (alpha 0 -> 1); 0 for none.
     learning_rate_scale: multiplies both optimizers' learning rates during the stage
       (per-resolution learning rates, ``optimizers.build_optimizer``).
+    d_steps: D updates per step during the stage; 0: ``config.d_steps``.
+    program: stages with the same program share one compiled step, so a family's step may read
+      only the fields they share (``d_steps``, ``batch_size``); None: a program of its own
+      (a step that reads ``first_step`` or ``index``, e.g. a fade-in's alpha).
   """
 
   index: int
@@ -38,11 +45,57 @@ class Stage:
   level: int = 0
   fade_steps: int = 0
   learning_rate_scale: float = 1.0
+  d_steps: int = 0
+  program: int | None = None
+
+  @property
+  def program_key(self):
+    """What the loop compiles one step for: the shared program, or this stage alone."""
+    return ("stage", self.index) if self.program is None else ("program", self.program)
+
+  def d_steps_of(self, config) -> int:
+    """D updates per step during the stage."""
+    return self.d_steps or config.d_steps
 
 
 def single_stage(config) -> tuple[Stage, ...]:
   """The schedule of a family that does not grow: one stage for the whole run."""
   return (Stage(index=0, first_step=0, batch_size=config.batch_size * config.d_steps),)
+
+
+def d_steps_stages(config) -> tuple[Stage, ...]:
+  """``config.d_steps_schedule`` = (k, first, every) as stages: k D updates per G update for the
+  first ``first`` G updates and at every ``every``-th one (0: never), ``config.d_steps``
+  otherwise (martinarjovsky/WassersteinGAN's main.py: (100, 25, 500)), each a stretch of one
+  of two programs over ``config.num_steps`` steps; a schedule of () is ``single_stage``.
+
+  Raises:
+    errors.ConfigError: for a schedule that is not three whole numbers with k >= 1.
+  """
+  schedule = tuple(config.d_steps_schedule)
+  if not schedule:
+    return single_stage(config)
+  if len(schedule) != 3 or min(schedule) < 0 or schedule[0] < 1:
+    raise errors.ConfigError(
+      f"d_steps_schedule={schedule}: expected (D updates, for the first G updates, and every "
+      "G update that is a multiple of), e.g. (100, 25, 500); () is off."
+    )
+  burst, first, every = (int(v) for v in schedule)
+
+  def k_at(step: int) -> int:
+    return burst if step < first or (every and step % every == 0) else config.d_steps
+
+  stages, images, step = [], 0, 0
+  while step < config.num_steps:
+    k, end = k_at(step), step + 1
+    while end < config.num_steps and k_at(end) == k:  # Runs are at most `every` steps long.
+      end += 1
+    batch = config.batch_size * k
+    stages.append(
+      Stage(len(stages), step, batch, images, d_steps=k, program=int(k != config.d_steps))
+    )
+    images, step = images + (end - step) * batch, end
+  return tuple(stages) or single_stage(config)
 
 
 def progressive_stages(config, num_levels: int) -> tuple[Stage, ...]:
@@ -87,4 +140,15 @@ def progressive_stages(config, num_levels: int) -> tuple[Stage, ...]:
 
 def stage_at(stages: tuple[Stage, ...], step: int) -> Stage:
   """The stage that ``step`` belongs to (the last stage runs to the end of training)."""
-  return [stage for stage in stages if stage.first_step <= step][-1]
+  index = bisect.bisect_right([stage.first_step for stage in stages], step) - 1
+  return stages[max(index, 0)]
+
+
+def d_updates_before(stages: tuple[Stage, ...], step: int, config) -> int:
+  """D updates done before ``step`` (each step does its stage's ``d_steps_of(config)``)."""
+  ends = [stage.first_step for stage in stages[1:]] + [max(step, stages[-1].first_step)]
+  return sum(
+    (min(step, end) - stage.first_step) * stage.d_steps_of(config)
+    for stage, end in zip(stages, ends, strict=True)
+    if stage.first_step < step
+  )

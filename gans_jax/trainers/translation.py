@@ -33,6 +33,7 @@ def config_fields(config) -> None:
 # Base fields an image-to-image family does not read: no z, no classes, no DiffAugment or weight
 # clipping or input noise on D, no EMA of G (the papers sample G itself), no gradient penalty.
 UNUSED_FIELDS = (
+  "data.crop",  # Pairs are resized to the load size and cropped at random (the papers' jitter).
   "model.latent_dim",
   "model.latent_prior",
   "model.num_classes",
