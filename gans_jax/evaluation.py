@@ -273,9 +273,10 @@ def suite_evaluator(config, named: list, inception_weights: str | None = None):
 
 
 def sampler(config, state) -> evaluators.Sampler:
-  """(z [n, latent], labels [n]) -> numpy samples of ``state``'s generator, compiled once, from
-  the state prepared for sampling once (``trainers.Family.prepare_sampling``)."""
+  """(z [n, latent], labels [n], key) -> numpy samples of ``state``'s generator, compiled once,
+  from the state prepared for sampling once (``trainers.Family.prepare_sampling``); ``key`` is
+  the randomness the family draws besides z (StyleGAN's noise inputs)."""
   family = trainers.get_family(config.family)
   generate = jax.jit(family.sample)
   state = family.sampling_state(state, config)
-  return lambda z, labels: np.asarray(generate(state, z, labels))
+  return lambda z, labels, key: np.asarray(generate(state, z, labels, key))

@@ -140,7 +140,8 @@ def sample_labels(config, num=None, *, per_class: int = 0, labels=None) -> np.nd
 def sample(
   workdir, num: int | None = None, seed: int = 0, *, per_class: int = 0, labels=None
 ) -> dict[str, np.ndarray]:
-  """Samples of a run's latest checkpoint, latents from ``PRNGKey(seed)``.
+  """Samples of a run's latest checkpoint, latents (and any other randomness of the family's
+  sampling, e.g. StyleGAN's noise inputs) from ``PRNGKey(seed)``.
 
   Args:
     workdir: the run directory.
@@ -162,8 +163,9 @@ def sample(
   config = run_config(workdir)
   labels = sample_labels(config, num, per_class=per_class, labels=labels)  # Before the restore.
   config, state = load_run(workdir, config)
-  z = jax.random.normal(jax.random.PRNGKey(seed), (len(labels), config.model.latent_dim))
-  samples = evaluation.sampler(config, state)(z, labels)
+  key = jax.random.PRNGKey(seed)
+  z = jax.random.normal(key, (len(labels), config.model.latent_dim))
+  samples = evaluation.sampler(config, state)(z, labels, jax.random.fold_in(key, 1))
   result = {}
   if config.model.num_classes:
     result["labels"] = labels

@@ -81,7 +81,7 @@ def test_suite_agrees_with_folder_fid_on_the_same_pixels(weights_file, private_c
   rng = np.random.default_rng(0)
   real = rng.integers(0, 256, (40, 16, 16, 1), dtype=np.uint8)
 
-  def sampler(z, labels):  # A deterministic "generator" of smooth images in [-1, 1].
+  def sampler(z, labels, key):  # A deterministic "generator" of smooth images in [-1, 1].
     z = np.asarray(z)
     return np.tanh(z[:, :16, None, None] * z[:, None, 16:32, None])
 

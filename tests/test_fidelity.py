@@ -138,13 +138,19 @@ def test_a_uniform_latent_prior_is_what_g_sees_of_standard_normal_z():
 
 
 # The offline data each paper preset trains on in the tests (default: the embedded digits).
-OFFLINE_DATA = {}
+OFFLINE_DATA = {"stylegan": "dataset=digits,resolution=32,channels=1"}
 # Convolutional presets train narrowed here (compiling them at full width costs a minute each);
 # their full networks are counted layer by layer in the describe tests.
 NARROWED = {
   name: ["model.generator.width=16", "model.discriminator.width=16"]
-  for name in ("dcgan", "sngan", "wgan")
+  for name in ("dcgan", "sngan", "wgan", "artgan")
 }
+NARROWED["stylegan"] = [
+  f"model.{role}.{field}" for role in ("generator", "discriminator")
+  for field in ("fmap_base=64", "fmap_max=16")
+] + ["progressive.batch_sizes=[4, 4, 4, 4]"]  # fmt: skip
+# StyleGAN's batch sizes are per level (above); every other family's is batch_size.
+SMALL_BATCH = {"stylegan": []}
 
 
 @pytest.mark.parametrize(("name", "variant"), _presets())
@@ -156,8 +162,9 @@ def test_every_paper_preset_trains_offline(name, variant, tmp_path):
 
   data = OFFLINE_DATA.get(name, "dataset=digits")
   config = config_utils.load_config(_spec(name, "paper=true", variant, data))
-  overrides = ["num_steps=2", "batch_size=4", "checkpoint_every_steps=2", "sample_every_steps=2",
-               "eval.protocol=none", "num_grid_samples=4"]  # fmt: skip
+  overrides = ["num_steps=2", *SMALL_BATCH.get(name, ["batch_size=4"]),
+               "checkpoint_every_steps=2", "sample_every_steps=2", "eval.protocol=none",
+               "num_grid_samples=4"]  # fmt: skip
   config_utils.apply_overrides(config, [*overrides, *NARROWED.get(name, [])])
   result = experiment.train_and_evaluate(config, tmp_path, log=lambda _: None)
   assert int(result.state.step) == 2

@@ -77,14 +77,16 @@ def test_digits_evaluator_on_real_digits_through_the_pipeline(classifier_params)
   )
   # A "sampler" that hands out the real images in order.
   position = iter(range(0, 10**6, 500))
-  result = evaluate(lambda z, labels: real[next(position) :][: len(z)], key=jax.random.PRNGKey(0))
+  result = evaluate(
+    lambda z, labels, _: real[next(position) :][: len(z)], key=jax.random.PRNGKey(0)
+  )
   tag = str(len(real))
   assert result[f"digits_confident_frac{tag}"] >= 0.95
   assert result[f"digits_min_class_frac{tag}"] >= 0.08
   assert result[f"digits_fd{tag}_test"] < 1.0
   assert result[f"digits_not_digit_frac{tag}"] <= 0.02
   noise = np.random.default_rng(0).uniform(-1, 1, real.shape).astype(np.float32)
-  result_noise = evaluate(lambda z, labels: noise[: len(z)], key=jax.random.PRNGKey(0))
+  result_noise = evaluate(lambda z, labels, _: noise[: len(z)], key=jax.random.PRNGKey(0))
   assert result_noise[f"digits_fd{tag}_test"] > 10 * max(result[f"digits_fd{tag}_test"], 0.1)
   assert result_noise[f"digits_confident_frac{tag}"] <= 0.01
   assert result_noise[f"digits_not_digit_frac{tag}"] >= 0.95

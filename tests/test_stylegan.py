@@ -152,12 +152,12 @@ def test_truncation_psi_zero_maps_every_z_to_w_avg():
   state = state.replace(extra={**state.extra, "w_avg": w_avg, "level": jnp.asarray(1)})
   z = jax.random.normal(jax.random.PRNGKey(2), (4, 8))
   key = jax.random.PRNGKey(3)
-  truncated = stylegan.generate(state, z, noise_key=key, psi=0.0)
+  truncated = stylegan.generate(state, z, None, key, psi=0.0)
   of_w_avg = stylegan.synthesize(
     state, stylegan.broadcast_styles(state, jnp.tile(w_avg, (4, 1))), key
   )
   np.testing.assert_allclose(truncated, of_w_avg, atol=1e-6)
-  untruncated = stylegan.generate(state, z, noise_key=key)
+  untruncated = stylegan.generate(state, z, None, key)
   assert float(jnp.max(jnp.abs(untruncated - of_w_avg))) > 1e-3
 
 
@@ -178,7 +178,7 @@ def test_style_mixing_with_identical_latents_equals_no_mixing():
   for crossover in (1, 2, 3):
     mixed = stylegan.mix_styles(w, w, crossover, 4)
     np.testing.assert_array_equal(
-      stylegan.synthesize(state, mixed, key), stylegan.generate(state, z, noise_key=key)
+      stylegan.synthesize(state, mixed, key), stylegan.generate(state, z, None, key)
     )
   other = stylegan.map_latents(state, z[::-1])
   mixed = stylegan.mix_styles(w, other, 2, 4)
@@ -233,18 +233,23 @@ def test_resume_mid_fade_is_bit_exact(tmp_path):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_optimizers_restart_at_a_new_resolution():
+def test_optimizers_restart_at_both_ends_of_a_fade():
+  """NVlabs' reset_opt_for_new_lod: Adam starts afresh where the new level starts fading in
+  (step 2, alpha 0) and where the fade ends (step 6, the first at alpha 1), nowhere else."""
   config, state = _state()
   stages = stylegan.stages(config, (8, 8, 1))
+  assert (stages[1].first_step, stages[1].fade_steps) == (2, 4)
   batch = {"x": jnp.zeros((8, 8, 8, 1)), "label": jnp.zeros(8, jnp.int32)}
   step = jax.jit(lambda s, b, stage: stylegan.train_step(s, b, config=config, stage=stage),
                  static_argnums=2)  # fmt: skip
-  state, _ = step(state, batch, stages[0])
-  state, _ = step(state, batch, stages[0])
-  assert int(state.g.opt_state[0].count) == 2
-  state, metrics = step(state, batch, stages[1])  # Step 2: the first of the 8x8 stage.
-  assert int(state.g.opt_state[0].count) == 1 and int(state.d.opt_state[0].count) == 1
-  assert float(metrics["alpha"]) == 0.0
+  counts, alphas = [], []
+  for index in range(8):
+    state, metrics = step(state, batch, stages_lib.stage_at(stages, index))
+    counts.append((int(state.g.opt_state[0].count), int(state.d.opt_state[0].count)))
+    alphas.append(float(metrics["alpha"]))
+  assert [g for g, _ in counts] == [1, 2, 1, 2, 3, 4, 1, 2]
+  assert counts == [(g, g) for g, _ in counts]
+  assert alphas == [1.0, 1.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
 
 
 def test_figure_commands_write_pngs(tmp_path):
@@ -297,3 +302,39 @@ def test_a_new_stage_reads_on_where_the_last_one_stopped():
 def test_settings_stylegan_does_not_have_fail_clearly():
   with pytest.raises(ValueError, match="d_steps=2"):
     stylegan.stages(tiny_config("d_steps=2"), (8, 8, 1))
+
+
+def test_metrics_draw_fresh_noise_inputs_and_grids_keep_fixed_ones():
+  """As NVlabs' metrics (randomize_noise=True): every evaluation batch gets noise inputs of its
+  own, from a stream of the batch's key beside its z (so z is what it was); grids and figures
+  (key None) keep the fixed sampling noise."""
+  from gans_jax import evaluation
+  from gans_jax.metrics import evaluators
+
+  config, state = _state()
+  noisy = jax.tree_util.tree_map_with_path(
+    lambda path, p: jnp.ones_like(p) if "noise_strength" in jax.tree_util.keystr(path) else p,
+    state.g_ema,
+  )
+  state = state.replace(g_ema=noisy)
+  z = jax.random.normal(jax.random.PRNGKey(3), (4, 8))
+  fixed = stylegan.generate(state, z)
+  np.testing.assert_array_equal(fixed, stylegan.generate(state, z, None, None))
+  sample = evaluation.sampler(config, state)
+  first = sample(z, np.zeros(4, np.int32), jax.random.PRNGKey(5))
+  second = sample(z, np.zeros(4, np.int32), jax.random.PRNGKey(6))
+  assert np.abs(first - second).max() > 1e-3  # Same z, other noise.
+
+  seen = []
+
+  def recording(z, labels, key):
+    seen.append((np.asarray(z), np.asarray(jax.random.key_data(key))))
+    return np.zeros((len(z), 2))
+
+  key = jax.random.PRNGKey(7)
+  evaluators.draw(recording, key, 6, 8, batch=3)
+  batch_keys = jax.random.split(key, 2)
+  for (z_seen, noise_key), batch_key in zip(seen, batch_keys, strict=True):
+    np.testing.assert_array_equal(z_seen, jax.random.normal(batch_key, (3, 8)))
+    assert not np.array_equal(noise_key, np.asarray(jax.random.key_data(batch_key)))
+  assert not np.array_equal(seen[0][1], seen[1][1])

@@ -1,6 +1,6 @@
 """End-of-run evaluators for the embedded datasets: stream samples, return named metrics.
 
-An evaluator is ``evaluate(sampler, key) -> dict``, where ``sampler(z, labels)`` returns G's
+An evaluator is ``evaluate(sampler, key) -> dict``, where ``sampler(z, labels, key)`` returns G's
 samples for latents z [n, latent] and class labels int32 [n] (ignored by unconditional models).
 Conditional models are sampled class-balanced: sample i asks for class i mod K
 (``balanced_labels``). Metric names state their protocol (sample count, reference set).
@@ -15,7 +15,7 @@ import numpy as np
 
 from gans_jax.metrics import digits_classifier, diversity, frechet, modes2d
 
-Sampler = Callable[[jax.Array, np.ndarray], np.ndarray]
+Sampler = Callable[[jax.Array, np.ndarray, jax.Array], np.ndarray]
 
 
 def count_tag(count: int) -> str:
@@ -41,10 +41,19 @@ def draw(
   keys = jax.random.split(key, -(-num // batch))
   labels = balanced_labels(len(keys) * batch, num_classes)
   chunks = [
-    sampler(jax.random.normal(k, (batch, latent_dim)), labels[i * batch : (i + 1) * batch])
+    sampler(
+      jax.random.normal(k, (batch, latent_dim)),
+      labels[i * batch : (i + 1) * batch],
+      jax.random.fold_in(k, SAMPLING_STREAM),
+    )
     for i, k in enumerate(keys)
   ]
   return np.concatenate(chunks)[:num]
+
+
+# The randomness a batch's samples draw besides z (StyleGAN's noise inputs): a stream of the
+# batch's key of its own, so that z, and every family that draws nothing else, stays as it was.
+SAMPLING_STREAM = 0x4E4F4953
 
 
 def digits_evaluator(

@@ -9,8 +9,10 @@ A family is a module-level ``Family``:
   {"x": [batch_size * d_steps, ...], "label": int32 [same]} for a sampling family and
   {"a": inputs, "b": outputs} at the load size for a translating one (``trainers.translation``);
   randomness comes only from ``fold_in(state.key, state.step)``; metrics are float32 scalars.
-- Either ``sample(state, z [N, latent], labels int32 [N]) -> samples [N, ...]`` (a sampling
-  family) or ``translate(state, inputs [N, R, R, C_a], key) -> outputs [N, R, R, C_b]`` (an
+- Either ``sample(state, z [N, latent], labels int32 [N], key=None) -> samples [N, ...]`` (a
+  sampling family; ``key`` is the randomness it draws besides z, such as StyleGAN's noise
+  inputs: metrics pass a fresh one per batch, grids None for the family's fixed one) or
+  ``translate(state, inputs [N, R, R, C_a], key) -> outputs [N, R, R, C_b]`` (an
   image-to-image family), with ``translate_back`` (B -> A) where the family has that generator.
   Both run in inference mode, for grids, evaluation and ``gans-jax sample``.
 
@@ -70,7 +72,7 @@ def _one_network(params) -> dict:
 class Family:
   init_state: Callable
   train_step: Callable
-  sample: Callable | None = None  # (state, z, labels) -> samples.
+  sample: Callable | None = None  # (state, z, labels, key=None) -> samples.
   translate: Callable | None = None  # (state, inputs, key) -> outputs.
   translate_back: Callable | None = None  # Unpaired families: (state, outputs, key) -> inputs.
   stages: Callable | None = None  # Growing families: (config, sample_shape) -> stages.

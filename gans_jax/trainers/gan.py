@@ -344,10 +344,11 @@ def alternating_step(
   return state.replace(step=state.step + 1, g=g, d=d, g_ema=g_ema), metrics
 
 
-def generate(state: GANState, z: jax.Array, labels=None) -> jax.Array:
+def generate(state: GANState, z: jax.Array, labels=None, key=None) -> jax.Array:
   """Samples G(z, labels) [N, ...] in inference mode (BatchNorm running averages, EMA params if
   kept; ``prepare_sampling`` gives the EMA its own statistics first); unconditional generators
-  ignore the labels."""
+  ignore the labels. Deterministic given z: ``key`` is unused."""
+  del key
   samples, _ = state.g.apply(z, labels=labels, train=False, params=state.sampling_params())
   return samples
 

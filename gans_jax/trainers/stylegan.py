@@ -13,8 +13,9 @@
   function of the step; both, and w_avg, are kept in ``state.extra`` so sampling a checkpoint
   (also one saved mid-fade) uses the networks exactly as trained. Real images are average-pooled
   to the level's size and faded like G's output (Karras 2018, App. A.1). Both optimizers restart
-  at each new resolution (NVlabs' ``reset_opt_for_new_lod``), and each stage runs them at its
-  own learning rate (``progressive.learning_rates``).
+  at both ends of each fade-in (NVlabs' ``reset_opt_for_new_lod``), and each stage runs them at
+  its own learning rate (``progressive.learning_rates``). NVlabs recompute the fade every 4
+  minibatches (``minibatch_repeats``); here alpha moves every step.
 - Optional, off in the paper's recipe: D's input transform of the other families
   (``config.augment.policy`` DiffAugment, ``config.d_input_noise``) on reals and fakes alike, R1
   then taken at the transformed reals.
@@ -111,6 +112,17 @@ def fade_alpha(step: jax.Array, stage: stages_lib.Stage) -> jax.Array:
     return jnp.ones((), jnp.float32)
   done = (step - stage.first_step).astype(jnp.float32)
   return jnp.clip(done / stage.fade_steps, 0.0, 1.0)
+
+
+def optimizer_restarts(step: jax.Array, stage: stages_lib.Stage) -> jax.Array:
+  """Whether both optimizers restart at ``step`` (bool []): at the stage's first step, where the
+  new layers start fading in, and at its first step after the fade (alpha reaches 1). NVlabs'
+  ``reset_opt_for_new_lod`` resets Adam whenever floor(lod) or ceil(lod) changes: at the start
+  and at the end of every transition."""
+  restart = step == stage.first_step
+  if stage.fade_steps:
+    restart |= step == stage.first_step + stage.fade_steps
+  return restart
 
 
 def mix_styles(w_first: jax.Array, w_second: jax.Array, crossover, num_layers: int) -> jax.Array:
@@ -261,8 +273,8 @@ def train_step(state: GANState, batch, *, config, stage: stages_lib.Stage):
   d_keys, g_keys, mirror_key = jax.random.split(key, 3)
   alpha = fade_alpha(state.step, stage)
   g, d = state.g, state.d
-  if stage.index > 0:  # A new resolution: both optimizers start afresh (reset_opt_for_new_lod).
-    restart = state.step == stage.first_step
+  if stage.index > 0:  # Both optimizers start afresh at both ends of a fade (below).
+    restart = optimizer_restarts(state.step, stage)
     g, d = _restart_optimizer(g, restart), _restart_optimizer(d, restart)
   mirror_key = mirror_key if config.data.mirror else None
   real = real_at_level(batch["x"], stage.level, alpha, mirror_key)
@@ -321,16 +333,17 @@ def synthesize_from_w(state: GANState, w: jax.Array, noise_key: jax.Array) -> ja
 
 LATENT_SPACE = LatentSpace(map=map_latents, synthesize=synthesize_from_w)
 
-# Grids and metrics sample with fixed noise maps, so evaluations along a run compare like with like.
+# Sample grids and figures draw fixed noise maps (a key of their own); metrics and `gans-jax
+# sample` pass a fresh key per batch, as NVlabs' metrics do (randomize_noise=True).
 SAMPLING_NOISE_SEED = 0
 
 
-def generate(state: GANState, z: jax.Array, labels=None, *, noise_key=None, psi=1.0, cutoff=None):
+def generate(state: GANState, z: jax.Array, labels=None, key=None, *, psi=1.0, cutoff=None):
   """Samples [N, R, R, C] of z [N, Z] (labels ignored: unconditional) from G's EMA, with the
-  truncation trick when psi < 1 (on layers below ``cutoff``) and the noise of ``noise_key``
-  (default: the fixed sampling noise)."""
+  truncation trick when psi < 1 (on layers below ``cutoff``) and the noise inputs drawn from
+  ``key`` (None: the fixed sampling noise of ``SAMPLING_NOISE_SEED``)."""
   del labels
-  noise_key = jax.random.PRNGKey(SAMPLING_NOISE_SEED) if noise_key is None else noise_key
+  noise_key = jax.random.PRNGKey(SAMPLING_NOISE_SEED) if key is None else key
   ws = broadcast_styles(state, map_latents(state, z))
   if psi != 1.0:
     ws = truncate(ws, state.extra["w_avg"], psi, cutoff)

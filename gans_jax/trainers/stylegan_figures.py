@@ -90,8 +90,7 @@ def truncation_sweep(state, key, num_rows: int = 4, psis=PAPER_PSIS, cutoff: int
   latent = _latent_size(state)
   z = jax.random.normal(z_key, (num_rows, latent))
   columns = [
-    np.asarray(stylegan.generate(state, z, noise_key=noise_key, psi=psi, cutoff=cutoff))
-    for psi in psis
+    np.asarray(stylegan.generate(state, z, None, noise_key, psi=psi, cutoff=cutoff)) for psi in psis
   ]
   return np.stack(columns, axis=1)
 
