@@ -379,19 +379,50 @@ DATASETS = {
 
 
 def build_source(
-  name: str, *, split: str = "train", skip_corrupt: bool = False, crop: str = ""
+  name: str,
+  *,
+  split: str = "train",
+  skip_corrupt: bool = False,
+  crop: str = "",
+  direction: str = "AtoB",
 ) -> Source | PairSource:
   """Builds the source named ``name`` (see ``DATASETS``): a PairSource for two-domain data.
-  ``crop="center"`` gives an image source's centre squares (``center_squares``).
+  ``crop="center"`` gives an image source's centre squares (``center_squares``);
+  ``direction="BtoA"`` a two-domain source's B images as inputs (``reversed_pairs``).
 
   Raises:
-    DatasetError: for an unknown name (listing the known ones), unreadable data, or an unknown
-      crop.
+    DatasetError: for an unknown name (listing the known ones), unreadable data, an unknown
+      crop or direction, or a direction asked of one-domain data.
   """
   if crop not in ("", "center"):
     raise DatasetError(f"Unknown crop {crop!r}: '' (whole images) or 'center'.")
+  if direction not in ("AtoB", "BtoA"):
+    raise DatasetError(f"Unknown direction {direction!r}: 'AtoB' or 'BtoA'.")
   source = _named_source(name, split, skip_corrupt)
-  return center_squares(source) if crop == "center" else source
+  if crop == "center":
+    source = center_squares(source)
+  return reversed_pairs(source) if direction == "BtoA" else source
+
+
+def reversed_pairs(source: PairSource) -> PairSource:
+  """``source`` with its two domains swapped: B becomes the inputs and A the outputs
+  (junyanz/pytorch-CycleGAN-and-pix2pix's ``--direction BtoA``, e.g. facades' labels -> photos).
+
+  Raises:
+    DatasetError: for a one-domain source.
+  """
+  if not isinstance(source, PairSource):
+    raise DatasetError(f"direction='BtoA' needs two-domain data; {source.name} has one.")
+  arrays = None if source.arrays is None else source.arrays[::-1]
+
+  def get(index_a: int, index_b: int):
+    image_b, image_a = source.get(index_b, index_a)
+    return image_a, image_b
+
+  return dataclasses.replace(
+    source, num_a=source.num_b, num_b=source.num_a, get=get, arrays=arrays,
+    names=source.names[::-1],
+  )  # fmt: skip
 
 
 def center_squares(source: Source) -> Source:

@@ -32,7 +32,7 @@ def resolve(config) -> resolved.ResolvedRun:
     errors.ConfigError, data_pipelines.DatasetError: naming what does not fit (too few examples,
       the wrong kind of data, classes the model does not have).
   """
-  source = run_data.source(config)
+  source = run_data.dataset_source(config)
   run_data.check_enough_data(config, source)
   run_data.check_data_kind(config, source)
   shape = run_data.sample_shape(config)

@@ -17,23 +17,24 @@ def sample_shape(config) -> tuple[int, ...]:
   return data_pipelines.sample_shape(config.dataset, config.data.resolution, config.data.channels)
 
 
-def source(config, split: str = "train"):
+def dataset_source(config, split: str = "train"):
   """The config's dataset as a source (``data_pipelines.build_source``): a sampling family's
   images cut as ``data.crop`` says; an image-to-image family's pairs whole (they are cropped at
-  random in training)."""
+  random in training), inputs and outputs as ``data.direction`` says."""
   translates = trainers.get_family(config.family).translates
   return data_pipelines.build_source(
     config.dataset,
     split=split,
     skip_corrupt=config.data.skip_corrupt,
     crop="" if translates else config.data.crop,
+    direction=config.data.direction if translates else "AtoB",
   )
 
 
 def held_out_pairs(config, count: int):
   """(test-split PairSource, its first ``count`` A images, its first ``count`` B images) at the
   config's resolution and channels, float32 in [-1, 1]."""
-  source = data_pipelines.build_source(config.dataset, split="test")
+  source = dataset_source(config, "test")
   inputs, targets = data_pipelines.reference_pairs(
     source, count=count, resolution=config.data.resolution,
     channels=(config.data.input_channels, config.data.channels),
@@ -45,7 +46,7 @@ def real_images(config, split: str):
   """() -> the first ``eval.reference_count`` images of a split at the config's resolution and
   channels, float32 [n, R, R, C] in [-1, 1] (read when called)."""
   return lambda: data_pipelines.reference_images(
-    source(config, split),
+    dataset_source(config, split),
     count=config.eval.reference_count,
     resolution=config.data.resolution,
     channels=config.data.channels,

@@ -121,7 +121,7 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
       row["min_class_frac"] = result.eval_metrics[f"digits_min_class_frac{tag}"]
       row["fd_test"] = result.eval_metrics[f"digits_fd{tag}_test"]
     rows.append(row)
-  source = run_data.source(config)
+  source = run_data.dataset_source(config)
   real = data_pipelines.reference_images(
     source, count=num_samples, resolution=config.data.resolution, channels=config.data.channels
   )

@@ -168,3 +168,21 @@ def test_center_crop_cuts_the_central_square_as_torchvision_does(tmp_path):
     data_pipelines.build_source("ring8", crop="center")
   with pytest.raises(data_pipelines.DatasetError, match="Unknown crop 'middle'"):
     data_pipelines.build_source("digits", crop="middle")
+
+
+def test_direction_b_to_a_swaps_a_pair_sources_domains():
+  """direction="BtoA" (junyanz's --direction): B images become the inputs, pair by pair."""
+  forward = data_pipelines.build_source("scenes", split="test")
+  backward = data_pipelines.build_source("scenes", split="test", direction="BtoA")
+  a, b = forward.get(3, 3)
+  b_first, a_second = backward.get(3, 3)
+  np.testing.assert_array_equal(b_first, b)
+  np.testing.assert_array_equal(a_second, a)
+  assert (backward.num_a, backward.num_b) == (forward.num_b, forward.num_a)
+  assert backward.names == forward.names[::-1]
+  if forward.arrays is not None:
+    np.testing.assert_array_equal(backward.arrays[0], forward.arrays[1])
+  with pytest.raises(data_pipelines.DatasetError, match="direction='BtoA' needs two-domain"):
+    data_pipelines.build_source("digits", direction="BtoA")
+  with pytest.raises(data_pipelines.DatasetError, match="Unknown direction 'AB'"):
+    data_pipelines.build_source("scenes", direction="AB")

@@ -117,7 +117,7 @@ def test_describe_prints_the_departures_then_the_counts(capsys):
   assert lines[-1].startswith('{"generator_params": ')
   assert main.main(["describe", "--config", f"{ROOT}/configs/sngan.py:paper=true"]) == 0
   assert capsys.readouterr().out.startswith("Departures from the paper: none.\n")
-  assert main.main(["describe", "--config", "pix2pix"]) == 0
+  assert main.main(["describe", "--config", "artistic"]) == 0
   assert capsys.readouterr().out.startswith("Departures from the paper: not declared")
 
 
@@ -138,12 +138,16 @@ def test_a_uniform_latent_prior_is_what_g_sees_of_standard_normal_z():
 
 
 # The offline data each paper preset trains on in the tests (default: the embedded digits).
-OFFLINE_DATA = {"stylegan": "dataset=digits,resolution=32,channels=1"}
+OFFLINE_DATA = {
+  "stylegan": "dataset=digits,resolution=32,channels=1",
+  "pix2pix": "dataset=scenes,resolution=32",  # Still BtoA: renderings -> maps.
+  "cyclegan": "dataset=scenes_unpaired,resolution=32",
+}
 # Convolutional presets train narrowed here (compiling them at full width costs a minute each);
 # their full networks are counted layer by layer in the describe tests.
 NARROWED = {
   name: ["model.generator.width=16", "model.discriminator.width=16"]
-  for name in ("dcgan", "sngan", "wgan", "artgan")
+  for name in ("dcgan", "sngan", "wgan", "artgan", "pix2pix", "cyclegan")
 }
 NARROWED["stylegan"] = [
   f"model.{role}.{field}" for role in ("generator", "discriminator")
@@ -157,7 +161,7 @@ SMALL_BATCH = {"stylegan": []}
 def test_every_paper_preset_trains_offline(name, variant, tmp_path):
   """paper=true on embedded data, everything else the paper's (priors, optimizers, losses,
   schedules, networks, the convolutional ones narrowed): two steps at a small batch, a
-  checkpoint, then a sample from it."""
+  checkpoint, then samples (or held-out translations) from it."""
   from gans_jax import experiment, runs
 
   data = OFFLINE_DATA.get(name, "dataset=digits")
@@ -169,7 +173,10 @@ def test_every_paper_preset_trains_offline(name, variant, tmp_path):
   result = experiment.train_and_evaluate(config, tmp_path, log=lambda _: None)
   assert int(result.state.step) == 2
   size, channels = config.data.resolution, config.data.channels
-  assert runs.sample(tmp_path, 2)["images"].shape == (2, size, size, channels)
+  if runs.translates(tmp_path):
+    assert runs.translate(tmp_path, num=2)["outputs"].shape == (2, size, size, channels)
+  else:
+    assert runs.sample(tmp_path, 2)["images"].shape == (2, size, size, channels)
 
 
 def test_the_dcgan_paper_presets_parameters_are_newmus_layer_sizes():

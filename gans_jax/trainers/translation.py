@@ -26,6 +26,9 @@ def config_fields(config) -> None:
   config.data.load_size = 36  # Resize to this, then crop to data.resolution (286 / 256 of it).
   config.data.flip = True  # Random left-right mirroring in training.
   config.data.input_channels = 3  # Input (domain A) channels; data.channels is domain B's.
+  # Which side is the input: "AtoB", or "BtoA" (B translated to A; junyanz's --direction, e.g.
+  # facades' label maps -> photos).
+  config.data.direction = "AtoB"
   config.data.input_noise_fraction = 0.0  # Pixels of an input replaced by random colours.
   config.data.input_noise_images = 1.0  # Fraction of the inputs that get noise.
 
