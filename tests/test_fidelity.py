@@ -117,8 +117,9 @@ def test_describe_prints_the_departures_then_the_counts(capsys):
   assert lines[-1].startswith('{"generator_params": ')
   assert main.main(["describe", "--config", f"{ROOT}/configs/sngan.py:paper=true"]) == 0
   assert capsys.readouterr().out.startswith("Departures from the paper: none.\n")
-  assert main.main(["describe", "--config", "artistic"]) == 0
-  assert capsys.readouterr().out.startswith("Departures from the paper: not declared")
+  config = config_utils.load_config("sngan")
+  config.departures = ()  # A config file that declares nothing against a paper preset.
+  assert fidelity.format_departures(config).startswith("Departures from the paper: not declared")
 
 
 def test_a_uniform_latent_prior_is_what_g_sees_of_standard_normal_z():
@@ -142,12 +143,13 @@ OFFLINE_DATA = {
   "stylegan": "dataset=digits,resolution=32,channels=1",
   "pix2pix": "dataset=scenes,resolution=32",  # Still BtoA: renderings -> maps.
   "cyclegan": "dataset=scenes_unpaired,resolution=32",
+  "acgan": "dataset=digits,resolution=32",
 }
 # Convolutional presets train narrowed here (compiling them at full width costs a minute each);
 # their full networks are counted layer by layer in the describe tests.
 NARROWED = {
   name: ["model.generator.width=16", "model.discriminator.width=16"]
-  for name in ("dcgan", "sngan", "wgan", "artgan", "pix2pix", "cyclegan")
+  for name in ("dcgan", "sngan", "wgan", "artgan", "pix2pix", "cyclegan", "artistic")
 }
 NARROWED["stylegan"] = [
   f"model.{role}.{field}" for role in ("generator", "discriminator")
@@ -366,3 +368,25 @@ def test_tflib_initialisation_is_uniform_with_its_fans():
       np.testing.assert_allclose(kernel.std(), std, rtol=0.1 if kernel.size < 10_000 else 0.02)
       assert np.all(np.asarray(tree[layer]["bias"]) == 0.0)
   assert np.all(np.asarray(params["BatchNorm_0"]["scale"]) == 1.0)
+
+
+def test_the_acgan_paper_presets_networks_are_the_appendix_tables():
+  """Odena et al. 2017, Appendix A (128x128, K = 10): G dense 110 -> 768 maps at 8x8 with bias,
+  5x5 transposed convolutions 768 -> 384 -> 256 -> 192 -> 3 with biases and BatchNorm on the
+  first three; D 3x3 convolutions 3 -> 16 -> 32 -> 64 -> 128 -> 256 -> 512 (strides 2, 1, 2, 1,
+  2, 1; BatchNorm after the first) and a dense 16 x 16 x 512 -> 1 + 10."""
+  from gans_jax import runs
+
+  g = 110 * 8 * 8 * 768 + 8 * 8 * 768
+  for c_in, c_out in ((768, 384), (384, 256), (256, 192)):
+    g += 25 * c_in * c_out + c_out + 2 * c_out
+  g += 25 * 192 * 3 + 3
+  d, c_in = 0, 3
+  for index, c_out in enumerate((16, 32, 64, 128, 256, 512)):
+    d += 9 * c_in * c_out + c_out + (2 * c_out if index else 0)
+    c_in = c_out
+  d += 16 * 16 * 512 * 11 + 11
+  counts = runs.describe(config_utils.load_config("acgan:paper=true"))
+  assert (counts["generator_params"], counts["discriminator_params"]) == (g, d)
+  assert (g, d) == (16_531_971, 3_016_555)
+  assert counts["generator_output_shape"] == [128, 128, 3]

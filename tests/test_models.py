@@ -88,3 +88,36 @@ def test_unknown_model_field_is_named():
   section = ml_collections.ConfigDict({"name": "dcgan", "widht": 3})
   with pytest.raises(ValueError, match="widht"):
     models.build_generator(section, (32, 32, 1), jnp.float32)
+
+
+def test_acgan_networks_shapes_dropout_and_activation_noise():
+  """The appendix's networks at 32x32: G maps (z, class) to images in [-1, 1]; D returns a
+  source logit and K class logits, drops units only in training, and adds activation noise
+  (when asked) on top of the same dropout masks."""
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+
+  from gans_jax.models import acgan
+
+  g = acgan.Generator((32, 32, 3), num_classes=10, width=64)
+  z, labels = jnp.ones((4, 100)), jnp.arange(4)
+  g_vars = g.init(jax.random.PRNGKey(0), z, labels, train=False)
+  images = g.apply(g_vars, z, labels, train=False)
+  assert images.shape == (4, 32, 32, 3) and float(jnp.abs(images).max()) <= 1.0
+  x = jax.random.normal(jax.random.PRNGKey(1), (4, 32, 32, 3))
+  d = acgan.Discriminator(num_classes=10)
+  d_vars = d.init(jax.random.PRNGKey(2), x, train=False)
+  source, classes = d.apply(d_vars, x, train=False)
+  assert source.shape == (4,) and classes.shape == (4, 10)
+  np.testing.assert_array_equal(source, d.apply(d_vars, x, train=False)[0])
+
+  def trained(module, key):
+    out, _ = module.apply(d_vars, x, train=True, rngs={"dropout": key}, mutable=["batch_stats"])
+    return np.asarray(out[0])
+
+  key = jax.random.PRNGKey(3)
+  assert not np.allclose(trained(d, key), trained(d, jax.random.PRNGKey(4)))
+  noisy = acgan.Discriminator(num_classes=10, activation_noise=0.5)
+  assert not np.allclose(trained(d, key), trained(noisy, key))
+  np.testing.assert_array_equal(trained(noisy, key), trained(noisy, key))

@@ -17,11 +17,12 @@ import jax
 import jax.numpy as jnp
 
 from gans_jax import errors
-from gans_jax.models import artgan, cyclegan, dcgan, mlp, pix2pix
+from gans_jax.models import acgan, artgan, cyclegan, dcgan, mlp, pix2pix
 
 GENERATORS = {
   "mlp": mlp.Generator,
   "dcgan": dcgan.Generator,
+  "acgan": acgan.Generator,
   "artgan": artgan.Generator,
   "unet": pix2pix.UNetGenerator,
   "resnet": cyclegan.ResnetGenerator,
@@ -29,6 +30,7 @@ GENERATORS = {
 DISCRIMINATORS = {
   "mlp": mlp.Discriminator,
   "dcgan": dcgan.Discriminator,
+  "acgan": acgan.Discriminator,
   "artgan": artgan.Discriminator,
   "patchgan": pix2pix.PatchDiscriminator,
 }
