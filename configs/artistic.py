@@ -53,12 +53,9 @@ def _build(arg):
 
 def _declare_departures(config, paper, beside_paper: bool) -> None:
   """Where the digits default sets a field away from the paper preset, and why."""
-  small = "to train in minutes on 2 CPU cores (paper=true restores it)"
+  small = fidelity.SHORT_RUN
   reasons = {
-    "dataset": "the embedded digits, offline",
-    "data.resolution": "32x32 (the digits are 8x8), as configs/dcgan.py",
-    "data.channels": "the digits are grey",
-    "num_steps": small,
+    **fidelity.digits_default_reasons(),
     "model.generator.width": small,
     "model.discriminator.width": small,
     "cpu_convolutions": "the width's faster convolutions (no effect on results)",

@@ -56,6 +56,20 @@ def depart_from(config, paper, reasons: dict[str, str], beside_paper: bool = Fal
     depart(config, field, _field_value(paper, field), BESIDE_PAPER if beside_paper else why)
 
 
+SHORT_RUN = "to train in minutes on 2 CPU cores (paper=true restores it)"
+
+
+def digits_default_reasons() -> dict[str, str]:
+  """What every image family's digits default departs in, and why: the embedded digits at
+  32x32, grey, a short run (the rest of ``depart_from``'s reasons are the config's own)."""
+  return {
+    "dataset": "the embedded digits, offline",
+    "data.resolution": "32x32 (the digits are 8x8), as configs/dcgan.py",
+    "data.channels": "the digits are grey",
+    "num_steps": SHORT_RUN,
+  }
+
+
 def departures(config) -> list[dict]:
   """The declared departures whose field still differs from the paper's value (an override can
   restore the paper's), each {"field", "paper", "ours", "why"}."""
@@ -75,14 +89,18 @@ def format_departures(config) -> str:
   if not found:
     return "Departures from the paper: none."
   lines = ["Departures from the paper (field: paper -> ours; why):"]
-  lines.extend(f"  {d['field']}: {_change(d['paper'], d['ours'])}; {d['why']}" for d in found)
+  lines.extend(
+    f"  {d['field']}: {_change(d['field'], d['paper'], d['ours'])}; {d['why']}" for d in found
+  )
   return "\n".join(lines)
 
 
-def _change(paper, ours) -> str:
-  """ "paper -> ours"; for two sections with the same fields (two optimizers, two networks of
-  one kind), only the fields that differ."""
-  if not (isinstance(paper, dict) and isinstance(ours, dict)) or set(paper) != set(ours):
+def _change(field: str, paper, ours) -> str:
+  """The change "paper -> ours"; for two sections with the same fields (two optimizers, two
+  networks of one kind), only the fields that differ; two different networks whole."""
+  sections = isinstance(paper, dict) and isinstance(ours, dict)
+  other_network = field.startswith("model.") and sections and paper.get("name") != ours.get("name")
+  if not sections or set(paper) != set(ours) or other_network:
     return f"{paper!r} -> {ours!r}"
   keys = [key for key in paper if paper[key] != ours[key]]
   return "{" + ", ".join(f"{key}: {paper[key]!r} -> {ours[key]!r}" for key in keys) + "}"

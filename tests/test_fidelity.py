@@ -117,6 +117,15 @@ def test_describe_prints_the_departures_then_the_counts(capsys):
   assert lines[-1].startswith('{"generator_params": ')
   assert main.main(["describe", "--config", f"{ROOT}/configs/sngan.py:paper=true"]) == 0
   assert capsys.readouterr().out.startswith("Departures from the paper: none.\n")
+  # Two sections of one kind show the fields that differ; two different networks show whole.
+  assert main.main(["describe", "--config", "gan"]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  assert any(line.startswith("  optim.g: {name: 'sgd' -> 'adam', learning_rate: 0.1 -> 0.001,")
+             for line in lines)  # fmt: skip
+  assert main.main(["describe", "--config", "acgan"]) == 0
+  assert "  model.generator: {'name': 'acgan', 'width': 768} -> {'name': 'dcgan'" in (
+    capsys.readouterr().out
+  )
   config = config_utils.load_config("sngan")
   config.departures = ()  # A config file that declares nothing against a paper preset.
   assert fidelity.format_departures(config).startswith("Departures from the paper: not declared")
