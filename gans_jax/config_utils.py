@@ -132,10 +132,15 @@ def named_configs() -> dict[str, pathlib.Path]:
 
 def config_summary(file: pathlib.Path) -> tuple[str, dict[str, Any]]:
   """(first line of its docstring, {variant argument: default}) of a config file, read from its
-  source (nothing is executed): the keywords of its ``parse_arg`` call."""
+  source (nothing is executed): its module-level ``DEFAULTS`` dict (a file with a paper preset,
+  ``parse_preset_arg``), or the keywords of its ``parse_arg`` call."""
   tree = ast.parse(file.read_text())
   title = (ast.get_docstring(tree) or "").strip().split("\n")[0]
   arguments = {}
+  for node in tree.body:
+    targets = [getattr(t, "id", None) for t in node.targets] if isinstance(node, ast.Assign) else []
+    if "DEFAULTS" in targets:
+      return title, ast.literal_eval(node.value)
   for node in ast.walk(tree):
     if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "parse_arg":
       for keyword in node.keywords:

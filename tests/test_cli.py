@@ -99,9 +99,11 @@ def test_evaluate_appends_to_metrics(trained_run, capsys):
 def test_list_names_every_config_dataset_and_metric():
   configs = run_cli("list", "configs")
   assert configs.returncode == 0, configs.stderr
+  lines = configs.stdout.splitlines()
   for file in sorted((ROOT / "configs").glob("*.py")):
-    assert f"  {file.stem}: " in configs.stdout
-  assert "dataset=scenes, resolution=0, steps=0" in configs.stdout  # pix2pix's variants.
+    title = next(i for i, line in enumerate(lines) if line.startswith(f"  {file.stem}: "))
+    assert lines[title + 1].strip().startswith("paper=False, "), file.stem  # Its arguments.
+  assert "dataset=scenes, direction=AtoB, resolution=0, steps=0" in configs.stdout  # pix2pix's.
   datasets = run_cli("list", "datasets").stdout
   assert "paired:<path>" in datasets and "folder:<path>" in datasets
   metrics = run_cli("list", "metrics").stdout

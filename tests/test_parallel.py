@@ -207,9 +207,9 @@ def test_the_train_step_traces_once_across_sampling_checkpoints_and_resume(tmp_p
   family = trainers.get_family("gan")
   traces = []
 
-  def counted(state, batch, *, config):
+  def counted(state, batch, *, config, **static):
     traces.append(1)  # Python runs only while tracing.
-    return family.train_step(state, batch, config=config)
+    return family.train_step(state, batch, config=config, **static)
 
   monkeypatch.setitem(trainers.FAMILIES, "gan", dataclasses.replace(family, train_step=counted))
   experiment.train_and_evaluate(tiny_config("num_steps=4"), tmp_path, log=lambda _: None)
