@@ -149,7 +149,7 @@ def test_a_uniform_latent_prior_is_what_g_sees_of_standard_normal_z():
 
 # The offline data each paper preset trains on in the tests (default: the embedded digits).
 OFFLINE_DATA = {
-  "stylegan": "dataset=digits,resolution=32,channels=1",
+  "stylegan": "dataset=digits,resolution=16,channels=1",
   "pix2pix": "dataset=scenes,resolution=32",  # Still BtoA: renderings -> maps.
   "cyclegan": "dataset=scenes_unpaired,resolution=32",
   "acgan": "dataset=digits,resolution=32",
@@ -163,7 +163,8 @@ NARROWED = {
 NARROWED["stylegan"] = [
   f"model.{role}.{field}" for role in ("generator", "discriminator")
   for field in ("fmap_base=64", "fmap_max=16")
-] + ["progressive.batch_sizes=[4, 4, 4, 4]"]  # fmt: skip
+] + ["progressive.batch_sizes=[4, 4, 4]"]  # fmt: skip
+NARROWED["acgan"] = ["model.generator.width=96"]  # 1/8 of the table's 768 dense maps.
 # StyleGAN's batch sizes are per level (above); every other family's is batch_size.
 SMALL_BATCH = {"stylegan": []}
 
