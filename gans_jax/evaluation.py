@@ -66,12 +66,38 @@ def resolve_evaluation(config) -> tuple[str, str]:
       if protocol == "none" and not metrics:
         metrics = default_metrics(config)
   _check_protocol(config, family, protocol)
-  if metrics and family.translates:
-    raise errors.ConfigError(
-      f"eval.metrics={metrics!r}: named metrics judge samples of z, and {config.family} "
-      "translates; its evaluation is eval.protocol=held_out_translation."
-    )
+  if metrics:
+    _check_metrics_fit(config, family, metrics)
   return protocol, metrics
+
+
+def _check_metrics_fit(config, family, metrics: str) -> None:
+  """Named metrics of samples of z on a sampling family, of held-out translations on a
+  translating one.
+
+  Raises:
+    errors.ConfigError: naming the first metric that does not fit.
+  """
+  for grammar, named in registry.parse(metrics, config.eval_num_samples).items():
+    judges_translations = grammar in registry.TRANSLATION_GRAMMARS
+    if judges_translations == family.translates:
+      continue
+    name = named[0][0]
+    if judges_translations:
+      raise errors.ConfigError(
+        f"eval.metrics: {name} judges translations of held-out inputs, and {config.family} "
+        "samples from z."
+      )
+    raise errors.ConfigError(
+      f"eval.metrics: {name} judges samples of z, and {config.family} translates; its named "
+      f"metrics are {', '.join(translation_metric_names())}."
+    )
+
+
+def translation_metric_names() -> list[str]:
+  from gans_jax.metrics import translation
+
+  return list(translation.JUDGED_METRICS)
 
 
 def _check_protocol(config, family, protocol: str) -> None:
@@ -135,6 +161,7 @@ def named_evaluator(config, metrics: str, inception_weights: str | None = None):
   builders = {
     "suite": lambda named: suite_evaluator(config, named, inception_weights),
     "ppl": lambda named: ppl_evaluator(config, named),
+    "translation": lambda named: judged_translation_evaluator(config, named),
   }
   order = [grammar.name for grammar in registry.GRAMMARS]
   built = [
@@ -235,6 +262,54 @@ def translation_evaluator(config):
     )
   forward, backward = jax.jit(family.translate), jax.jit(family.translate_back)
   return translation.cycle_evaluator(forward, backward, inputs, targets)
+
+
+def judged_translation_evaluator(config, named: list):
+  """(state, key) -> the papers' protocols on held-out pairs (``metrics.translation``'s
+  ``JUDGED_METRICS``: FCN-score, Fréchet on the judge's features, real-vs-fake) for (name,
+  name) pairs.
+
+  Raises:
+    errors.ConfigError: for unpaired data, or an FCN metric without ``data.label_palette``
+      (checked now, before any training).
+  """
+  from gans_jax.metrics import segmentation, translation
+
+  names = [name for name, _ in named]
+  source, inputs, targets = run_data.held_out_pairs(config, config.eval_num_samples)
+  if not source.paired:
+    raise errors.ConfigError(
+      f"{', '.join(names)} compare outputs with held-out targets, and {config.dataset} is unpaired."
+    )
+  palette, judge = None, None
+  if any(name in translation.NEEDS_JUDGE for name in names):
+    palette = segmentation.parse_palette(config.data.label_palette)
+    judge = lambda: segmentation_judge(config, palette)
+  family = trainers.get_family(config.family)
+  back = family.translate_back
+  return translation.judged_evaluator(
+    names, jax.jit(family.translate), inputs, targets, source.split or "test", judge=judge,
+    palette=palette, back_fn=jax.jit(back) if back is not None else None,
+  )  # fmt: skip
+
+
+# Training pairs the segmentation judge learns from, at most (the first ones of the split).
+JUDGE_TRAINING_PAIRS = 2000
+
+
+def segmentation_judge(config, palette):
+  """The segmentation judge of ``config``'s paired data (``metrics.segmentation``): trained on
+  the training split's outputs-side photos and the classes of their input-side label maps, at
+  the config's resolution; cached."""
+  from gans_jax.metrics import segmentation
+
+  maps, photos = data_pipelines.reference_pairs(
+    run_data.dataset_source(config, "train"), count=JUDGE_TRAINING_PAIRS,
+    resolution=config.data.resolution,
+    channels=(config.data.input_channels, config.data.channels),
+  )  # fmt: skip
+  labels = segmentation.labels_from_maps(maps, palette)
+  return segmentation.load_or_train(photos, labels, len(palette))
 
 
 def suite_evaluator(config, named: list, inception_weights: str | None = None):

@@ -23,7 +23,8 @@ def load(spec: str, *overrides: str):
     ("dcgan.py", (), ("digits_classifier", "")),
     ("dcgan.py", ("eval.metrics=fd50_digits",), ("digits_classifier", "fd50_digits")),
     ("gan.py", (), ("mode_coverage", "")),
-    ("pix2pix.py", (), ("held_out_translation", "")),
+    ("pix2pix.py", (), ("held_out_translation", "fcn_score,fcn_fd,real_vs_fake")),
+    ("pix2pix.py:dataset=facades", (), ("held_out_translation", "")),
     ("cyclegan.py", (), ("held_out_translation", "")),
     ("dcgan.py", ("eval.protocol=none",), ("none", "")),
     # Image data without a protocol of its own and no metrics named: FID / KID / PR, on the
@@ -49,7 +50,7 @@ def test_a_run_with_no_evaluation_has_no_evaluator():
     ("gan.py", "eval.protocol=digits_classifier", "does not fit a gan run on ring8"),
     ("dcgan.py", "eval.protocol=held_out_translation", "does not fit a gan run on digits"),
     ("pix2pix.py", "eval.protocol=digits_classifier", "does not fit a pix2pix run"),
-    ("pix2pix.py", "eval.metrics=fid10k", "eval.metrics='fid10k': .* pix2pix translates"),
+    ("pix2pix.py", "eval.metrics=fid10k", "eval.metrics: fid10k judges samples of z, .* pix2pix"),
   ],
 )
 def test_an_evaluation_that_does_not_fit_the_run_is_refused(spec, override, message):

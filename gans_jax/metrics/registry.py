@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 
 from gans_jax import errors
-from gans_jax.metrics import ppl, suite
+from gans_jax.metrics import ppl, suite, translation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +63,21 @@ GRAMMARS = (
       "(perceptual path length, Karras et al. 2019; families with a mapping network).",
     ),
   ),
+  Grammar(
+    "translation",
+    ("fcn", "real_vs_fake"),
+    translation.parse_judged,
+    f"{' | '.join(translation.JUDGED_METRICS)} (image-to-image runs on paired data)",
+    (
+      "Image-to-image runs on paired data, on the held-out pairs (eval_num_samples of them):",
+      *(f"  {name}: {text}" for name, text in translation.JUDGED_METRICS.items()),
+      "  fcn_*: the inputs are label maps in data.label_palette's colours; the judge, a small "
+      "FCN trained once on the training pairs, is cached.",
+    ),
+  ),
 )
+# Grammars whose metrics judge translations of held-out inputs, not samples of z.
+TRANSLATION_GRAMMARS = ("translation",)
 
 
 # The protocols (``gans_jax.evaluation.protocol_evaluator``): an evaluation a dataset or a paper

@@ -3,6 +3,11 @@
 A translator is ``translate(inputs [n, R, R, C], key) -> outputs`` in [-1, 1]. Paired data is
 judged against its targets (L1, SSIM, PSNR, detail, and Tucker 2022's RGB table); unpaired data by
 cycle reconstruction, the quantity CycleGAN's cycle loss drives down.
+
+The papers' own protocols are named metrics of paired data (``JUDGED_METRICS``): the FCN-score
+(``metrics.segmentation``: labels -> photo through a segmentation judge, and for a model that
+translates back, photo -> labels scored directly), a Fréchet distance on the judge's features, and
+a real-vs-fake test standing in for the AMT studies (``metrics.real_vs_fake``).
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
-from gans_jax import visualize
-from gans_jax.metrics import evaluators, image_similarity
+from gans_jax import errors, visualize
+from gans_jax.metrics import evaluators, frechet, image_similarity, real_vs_fake, segmentation
 
 Translator = Callable[[np.ndarray, jax.Array], np.ndarray]
 
@@ -87,6 +92,120 @@ def cycle_evaluator(forward_fn, backward_fn, images_a: np.ndarray, images_b: np.
         np.abs(cycled_b - images_b).mean()
       ),
     }
+
+  return evaluate
+
+
+# The named metrics of paired held-out data (``--metrics`` / ``eval.metrics`` of a translating
+# run), with what their result keys hold; {n} the pair count, {split} the held-out split.
+JUDGED_METRICS = {
+  "fcn_score": (
+    "FCN-score (Isola 2017 Tables 1-2, Zhu 2017 Tables 1-2): the segmentation judge's labels of "
+    "the outputs against the input label maps: fcn_{pixel_acc,class_acc,class_iou}{n}_{split}; "
+    "a model that translates back adds photo -> labels scored directly: seg_*{n}_{split}"
+  ),
+  "fcn_fd": (
+    "Frechet distance between the judge's context features of the outputs and of the real "
+    "targets, every position a sample: fcn_fd{n}_{split}"
+  ),
+  "real_vs_fake": (
+    "classifier two-sample test (Lopez-Paz & Oquab 2017) for the AMT study (Isola 2017 Tables "
+    "3-4): real_vs_fake_{acc,js,p}{n}_{split} (acc 0.5 / js 0: indistinguishable)"
+  ),
+}
+NEEDS_JUDGE = ("fcn_score", "fcn_fd")
+
+
+def parse_judged(name: str, default_count: int = 0) -> str:
+  """A judged metric's name, checked.
+
+  Raises:
+    errors.ConfigError: for a name outside ``JUDGED_METRICS``.
+  """
+  if name not in JUDGED_METRICS:
+    raise errors.ConfigError(
+      f"Unknown held-out translation metric {name!r}; known: {', '.join(JUDGED_METRICS)}."
+    )
+  return name
+
+
+def judged_metrics(
+  names,
+  outputs: np.ndarray,
+  inputs: np.ndarray,
+  targets: np.ndarray,
+  *,
+  judge: segmentation.Judge | None = None,
+  palette: np.ndarray | None = None,
+  back_translated: np.ndarray | None = None,
+  split: str = "test",
+) -> dict:
+  """``names`` of ``JUDGED_METRICS`` for outputs [n, R, R, C_b] of inputs [n, R, R, C_a] against
+  their targets [n, R, R, C_b], all in [-1, 1].
+
+  Args:
+    names: which metrics.
+    judge: the segmentation judge (``fcn_score``, ``fcn_fd``).
+    palette: uint8 [K, 3], the input label maps' colours (``fcn_score``).
+    back_translated: the model's label maps of the targets (photo -> labels), when it
+      translates back: scored against the input maps as ``seg_*``.
+    split: the held-out split's name, ending every key.
+
+  Returns:
+    {metric key: value}; see ``JUDGED_METRICS``.
+  """
+  tag = f"{evaluators.count_tag(len(outputs))}_{split}"
+  result = {}
+  if "fcn_score" in names:
+    truth = segmentation.labels_from_maps(inputs, palette)
+    predicted, _ = segmentation.predict(judge, outputs)
+    matrix = segmentation.confusion(predicted, truth, len(palette))
+    result |= {f"fcn_{k}{tag}": v for k, v in segmentation.scores(matrix).items()}
+    if back_translated is not None:
+      nearest = segmentation.labels_from_maps(back_translated, palette, max_distance=np.inf)
+      matrix = segmentation.confusion(nearest, truth, len(palette))
+      result |= {f"seg_{k}{tag}": v for k, v in segmentation.scores(matrix).items()}
+  if "fcn_fd" in names:
+    statistics = [
+      frechet.feature_statistics(_positions(segmentation.predict(judge, images)[1]))
+      for images in (outputs, targets)
+    ]
+    result[f"fcn_fd{tag}"] = frechet.frechet_distance(*statistics[0], *statistics[1])
+  if "real_vs_fake" in names:
+    test = real_vs_fake.two_sample_test(targets, outputs)
+    result |= {f"real_vs_fake_{k}{tag}": v for k, v in test.items()}
+  return result
+
+
+def _positions(features: np.ndarray) -> np.ndarray:
+  """[N, h, w, C] feature maps -> [N * h * w, C]: every position a sample."""
+  return features.reshape(-1, features.shape[-1])
+
+
+def judged_evaluator(
+  names, translate_fn, inputs, targets, split: str = "test", *, judge=None, palette=None,
+  back_fn=None,
+):  # fmt: skip
+  """evaluate(state, key) -> ``judged_metrics`` of translate_fn(state, inputs, key).
+
+  Args:
+    judge: () -> the segmentation judge, called at the first evaluation (it may train first).
+    back_fn: (state, targets, key) -> label maps, for a model that translates back.
+  """
+  loaded = {}
+
+  def evaluate(state, key) -> dict:
+    if judge is not None and "judge" not in loaded:
+      loaded["judge"] = judge()
+    outputs = translate_all(lambda x, k: translate_fn(state, x, k), inputs, key)
+    back = None
+    if back_fn is not None and "fcn_score" in names:
+      back_key = jax.random.fold_in(key, 1)
+      back = translate_all(lambda x, k: back_fn(state, x, k), targets, back_key)
+    return judged_metrics(
+      names, outputs, inputs, targets, judge=loaded.get("judge"), palette=palette,
+      back_translated=back, split=split,
+    )  # fmt: skip
 
   return evaluate
 

@@ -29,6 +29,9 @@ def config_fields(config) -> None:
   # Which side is the input: "AtoB", or "BtoA" (B translated to A; junyanz's --direction, e.g.
   # facades' label maps -> photos).
   config.data.direction = "AtoB"
+  # The inputs' classes when they are colour-coded label maps: a palette name
+  # (``metrics.segmentation.PALETTES``) or "R,G,B R,G,B ..."; the FCN-score needs it.
+  config.data.label_palette = ""
   config.data.input_noise_fraction = 0.0  # Pixels of an input replaced by random colours.
   config.data.input_noise_images = 1.0  # Fraction of the inputs that get noise.
 
