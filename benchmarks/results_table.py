@@ -6,8 +6,10 @@ For each known run (``RUNS``: a name, a config and the metrics that say how it d
 directory ``--runs/<name>`` holds a finished run, one Markdown row: what was trained, steps,
 headline metrics from the run's last evaluation, a thumbnail of its last sample grid (written to
 ``benchmarks/results/<name>.png``) and the one command that reproduces it. ``--train`` first
-trains the named runs that are missing. A second table sets the 2-D mode-coverage runs beside the
-published rows of PacGAN's Table 1 (Lin et al. 2018; VEEGAN's protocol, 10 trials each).
+trains the named runs that are missing. A second table is pix2pix's Table 1 ablation on the
+scenes (``gans-jax ablation --workdir RUNS/ablation``: its ``ablation.json``); a third sets the
+2-D mode-coverage runs beside the published rows of PacGAN's Table 1 (Lin et al. 2018; VEEGAN's
+protocol, 10 trials each).
 ``--readme`` writes both tables into README.md between the results markers.
 """
 
@@ -49,12 +51,6 @@ RUNS = (
   Run("gan_ring8", "GAN (PacGAN2 D), ring of 8", "configs/gan.py:dataset=ring8", MODES),
   Run("gan_grid25", "GAN (PacGAN2 D), grid of 25", "configs/gan.py:dataset=grid25", MODES),
   Run("wgan_ring8", "WGAN-GP, ring of 8", "configs/wgan.py:dataset=ring8", MODES),
-  Run(
-    "pix2pix",
-    "pix2pix, scenes 64x64",
-    "configs/pix2pix.py",
-    ("l1_100_test", "ssim_100_test", "psnr_100_test"),
-  ),
   Run(
     "cyclegan",
     "CycleGAN, scenes summer <-> winter",
@@ -131,6 +127,26 @@ def results_table(runs_dir: pathlib.Path, thumbnails: pathlib.Path = THUMBNAILS)
   return "\n".join(lines)
 
 
+def ablation_table(runs_dir: pathlib.Path) -> str:
+  """pix2pix's Table 1 as ``gans-jax ablation --workdir RUNS/ablation`` measured it (its
+  ``ablation.json``), in Markdown with the study's columns; "" when it has not run."""
+  from gans_jax import studies
+
+  path = runs_dir / "ablation" / "ablation.json"
+  if not path.is_file():
+    return ""
+  rows = json.loads(path.read_text())
+  headings = ["Loss", *(heading for heading, _ in studies.ABLATION_COLUMNS)]
+  lines = ["| " + " | ".join(headings) + " |", "|---" * len(headings) + "|"]
+  for row in rows:
+    cells = [row["row"]]
+    for _, prefix in studies.ABLATION_COLUMNS:
+      value = next((v for k, v in row.items() if k.startswith(prefix)), None)
+      cells.append("-" if value is None else f"{value:.3f}".replace("-0.000", "0.000"))
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
 def modes_table(runs_dir: pathlib.Path) -> str:
   """Our 2-D runs (one trial each) beside PacGAN's published rows."""
   lines = [
@@ -190,9 +206,14 @@ def main(argv=None) -> None:
   runs_dir = pathlib.Path(args.runs)
   if args.train:
     train_missing(runs_dir, args.train.split(","))
-  text = (
-    f"{results_table(runs_dir)}\n\n2-D mode coverage (2,500 samples):\n\n{modes_table(runs_dir)}"
-  )
+  text = results_table(runs_dir)
+  ablation = ablation_table(runs_dir)
+  if ablation:
+    text += (
+      "\n\npix2pix's Table 1 on the embedded scenes (`gans-jax ablation --workdir "
+      f"{runs_dir}/ablation`; 100 held-out maps):\n\n{ablation}"
+    )
+  text += f"\n\n2-D mode coverage (2,500 samples):\n\n{modes_table(runs_dir)}"
   print(text)
   if args.readme:
     write_readme(text)

@@ -4,6 +4,7 @@
   gans-jax sample --workdir DIR (--num N | --per-class N | --labels A,B,..) --out F.npz|DIR/
   gans-jax sample --workdir DIR [--inputs FOLDER|F.npz] [--num N] [--backward] --out F.npz|DIR/
   gans-jax noise-experiment --workdir DIR [--config FILE[:ARG]] [--noise 0.25] [--noise-images 1]
+  gans-jax ablation --workdir DIR [--config FILE[:ARG]] [--unconditional]
   gans-jax evaluate --workdir DIR [--metrics fid10k,is10k,kid10k,pr10k] [--inception-weights FILE]
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
   gans-jax list configs|datasets|metrics
@@ -83,6 +84,15 @@ def _add_evaluation_and_study_commands(commands) -> None:
   noise.add_argument("--workdir", required=True, help="one sub-directory per run")
   noise.add_argument("--noise", type=float, default=0.25, help="fraction of pixels replaced")
   noise.add_argument("--noise-images", type=float, default=1.0, help="fraction of maps noised")
+  ablation = commands.add_parser(
+    "ablation",
+    help="pix2pix's Table 1: L1, cGAN and L1+cGAN trained alike, FCN-scores, real-vs-fake test",
+  )
+  ablation.add_argument("--config", default=ABLATION_CONFIG, help="FILE[:ARG] or NAME[:ARG]")
+  ablation.add_argument("--workdir", required=True, help="one sub-directory per loss")
+  ablation.add_argument(
+    "--unconditional", action="store_true", help="also GAN and L1+GAN (D without the input)"
+  )
   evaluate = commands.add_parser("evaluate", help="evaluate a run's latest checkpoint")
   evaluate.add_argument("--workdir", required=True)
   evaluate.add_argument(
@@ -193,6 +203,7 @@ def _listing(what: str) -> str:
 # The studies' default configs, by config name (config_utils.resolve_config_path).
 ARTISTIC_COMPARISON_CONFIG = "artistic"
 NOISE_EXPERIMENT_CONFIG = "pix2pix"
+ABLATION_CONFIG = "pix2pix"
 
 
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -273,30 +284,19 @@ def _fid(args, overrides) -> None:
     print(f"FID: {fid.fid_of_paths(*args.path, **options)}")
 
 
-def _artistic_comparison(args, overrides) -> None:
+def _study(args, overrides) -> None:
+  """A paper's study: trains its runs, then prints its table. The command's own flags are the
+  study function's keyword arguments (--noise-images: noise_images)."""
   from gans_jax import studies
 
-  rows = studies.compare_variants(
-    _config(args, overrides),
-    args.workdir,
-    studies.ARTISTIC_VARIANTS,
-    num_samples=args.num_samples,
-    log=lambda line: print(line, flush=True),
-  )
-  print(studies.format_comparison(rows))
-
-
-def _noise_experiment(args, overrides) -> None:
-  from gans_jax import studies
-
-  rows = studies.noise_experiment(
-    _config(args, overrides),
-    args.workdir,
-    noise=args.noise,
-    noise_images=args.noise_images,
-    log=lambda line: print(line, flush=True),
-  )
-  print(studies.format_noise_table(rows))
+  run, table = {
+    "ablation": (studies.ablation, studies.format_ablation),
+    "noise-experiment": (studies.noise_experiment, studies.format_noise_table),
+    "artistic-comparison": (studies.artistic_comparison, studies.format_comparison),
+  }[args.command]
+  options = {k: v for k, v in vars(args).items() if k not in ("command", "config", "workdir")}
+  log = lambda line: print(line, flush=True)
+  print(table(run(_config(args, overrides), args.workdir, **options, log=log)))
 
 
 def _report(args, overrides) -> None:
@@ -338,8 +338,9 @@ COMMANDS = {
   "sample": (_sample, False),
   "evaluate": (_evaluate, False),
   "fid": (_fid, False),
-  "artistic-comparison": (_artistic_comparison, True),
-  "noise-experiment": (_noise_experiment, True),
+  "artistic-comparison": (_study, True),
+  "noise-experiment": (_study, True),
+  "ablation": (_study, True),
   "report": (_report, False),
   "convert-inception-weights": (_convert_inception_weights, False),
   "convert-lpips-weights": (_convert_lpips_weights, False),

@@ -1,17 +1,19 @@
-"""The papers' own comparisons, each a set of runs of one config and a table: Tucker 2022's
-semantic-map noise experiment and Bhavsar 2018's Artistic GAN against plain DCGAN."""
+"""The papers' own comparisons, each a set of runs of one config and a table: pix2pix's Table 1
+ablation (Isola et al. 2017), Tucker 2022's semantic-map noise experiment and Bhavsar 2018's
+Artistic GAN against plain DCGAN."""
 
 from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import ml_collections
 import numpy as np
 
 import data_pipelines
-from gans_jax import config_utils, errors, experiment, run_data, runs, trainers, writers
-from gans_jax.metrics import evaluators
+from gans_jax import config_utils, errors, evaluation, experiment, run_data, runs, trainers, writers
+from gans_jax.metrics import evaluators, segmentation, translation
 
 
 def train_variants(config, workdir, variants: dict, common: list, log=print) -> dict:
@@ -28,6 +30,104 @@ def train_variants(config, workdir, variants: dict, common: list, log=print) -> 
     log(f"== {name}: {' '.join(overrides) or 'the config as given'}")
     results[name] = experiment.train_and_evaluate(variant, pathlib.Path(workdir) / name, log=log)
   return results
+
+
+# pix2pix's Table 1 (Isola et al. 2017): each loss as overrides of the L1+cGAN config, in the
+# table's order. "GAN" objectives give D the output alone (Eq. 2); "L1" has no D at all.
+ABLATION_ROWS = {
+  "L1": ["loss.adversarial_weight=0.0"],
+  "GAN": ["loss.l1_weight=0.0", "loss.conditional=False"],
+  "cGAN": ["loss.l1_weight=0.0"],
+  "L1+GAN": ["loss.conditional=False"],
+  "L1+cGAN": [],
+}
+UNCONDITIONAL_ROWS = ("GAN", "L1+GAN")  # Trained only when asked for (``unconditional``).
+ABLATION_METRICS = "fcn_score,fcn_fd,real_vs_fake"
+
+
+def ablation(config, workdir, *, unconditional: bool = False, log=print) -> list[dict]:
+  """pix2pix's Table 1: ``config`` (an L1+cGAN pix2pix config) trained once per loss on the
+  same data, seed and steps, each applied to the same held-out inputs and judged by the
+  FCN-score, the Fréchet distance on the judge's features, the real-vs-fake test, L1 and SSIM.
+
+  Args:
+    config: a pix2pix config on paired data whose inputs are label maps
+      (``data.label_palette`` set).
+    workdir: one sub-directory per row (an existing one resumes).
+    unconditional: also the "GAN" and "L1+GAN" rows (D without the input).
+
+  Returns:
+    One row per loss, in Table 1's order, then "Ground truth" (the held-out targets judged as
+    if generated): {"row", "overrides", **the run's evaluation}; also written to
+    ``workdir/ablation.json``.
+
+  Raises:
+    errors.ConfigError: for a config whose family is not pix2pix's kind, or data without a
+      palette (naming ``data.label_palette``), before anything trains.
+  """
+  palette = segmentation.parse_palette(config.data.label_palette)
+  family = trainers.get_family(config.family)
+  if not family.translates or "conditional" not in config.loss:
+    raise errors.ConfigError(
+      f"The ablation varies pix2pix's losses (loss.adversarial_weight, loss.l1_weight, "
+      f"loss.conditional); {config.family} has no such fields."
+    )
+  variants = {
+    name: overrides
+    for name, overrides in ABLATION_ROWS.items()
+    if unconditional or name not in UNCONDITIONAL_ROWS
+  }
+  results = train_variants(config, workdir, variants, [f"eval.metrics={ABLATION_METRICS}"], log)
+  rows = [
+    {"row": name, "overrides": " ".join(variants[name]), **result.eval_metrics}
+    for name, result in results.items()
+  ]
+  rows.append({"row": "Ground truth", "overrides": "", **_ground_truth(config, palette)})
+  path = pathlib.Path(workdir) / "ablation.json"
+  writers.write_atomically(path, json.dumps(rows, indent=1).encode())
+  return rows
+
+
+def _ground_truth(config, palette) -> dict:
+  """The held-out targets judged as the runs' outputs are: the judge's own FCN-scores, the
+  Fréchet distance and L1 of the targets to themselves (0), SSIM 1."""
+  source, inputs, targets = run_data.held_out_pairs(config, config.eval_num_samples)
+  judge = evaluation.segmentation_judge(config, palette)
+  split = source.split or "test"
+  metrics = translation.judged_metrics(
+    ["fcn_score", "fcn_fd"], targets, inputs, targets, judge=judge, palette=palette, split=split
+  )
+  return metrics | translation.paired_metrics(targets, targets, split)
+
+
+# Table 1's columns, then the real-vs-fake, Fréchet, L1 and SSIM ones: (heading, key prefix).
+ABLATION_COLUMNS = (
+  ("Per-pixel acc.", "fcn_pixel_acc"),
+  ("Per-class acc.", "fcn_class_acc"),
+  ("Class IOU", "fcn_class_iou"),
+  ("Real-vs-fake acc.", "real_vs_fake_acc"),
+  ("Real-vs-fake JS", "real_vs_fake_js"),
+  ("Frechet (judge)", "fcn_fd"),
+  ("L1", "l1_"),
+  ("SSIM", "ssim_"),
+)
+
+
+def format_ablation(rows: list[dict]) -> str:
+  """The ablation's rows in Table 1's layout (Loss | Per-pixel acc. | Per-class acc. | Class
+  IOU) with the real-vs-fake, Fréchet, L1 and SSIM columns; "-" where a row has no value."""
+  table = [["Loss", *(heading for heading, _ in ABLATION_COLUMNS)]]
+  for row in rows:
+    cells = [row["row"]]
+    for _, prefix in ABLATION_COLUMNS:
+      value = next((v for k, v in row.items() if k.startswith(prefix)), None)
+      cells.append("-" if value is None else f"{value:.3f}".replace("-0.000", "0.000"))
+    table.append(cells)
+  widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+  align = lambda i, cell, width: cell.ljust(width) if i == 0 else cell.rjust(width)
+  return "\n".join(
+    "  ".join(align(i, c, w) for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in table
+  )
 
 
 def noise_experiment(config, workdir, *, noise: float, noise_images: float = 1.0, log=print):
@@ -64,7 +164,8 @@ def noise_experiment(config, workdir, *, noise: float, noise_images: float = 1.0
 def format_noise_table(rows: list[dict]) -> str:
   """The noise experiment's rows as Tucker 2022's table: per run, the mean and variance per RGB
   channel (0..255) of the targets, the generated images and |target - generated|, the mean norm
-  of the per-pixel RGB difference, then L1 / SSIM / PSNR / detail ratio."""
+  of the per-pixel RGB difference, then L1 / SSIM / PSNR / detail ratio, and the FCN-score,
+  Fréchet (judge) and real-vs-fake columns when the run measured them."""
   lines = [f"{'':28}{'R':>10}{'G':>10}{'B':>10}"]
   labels = {"target": "target", "generated": "generated", "abs_diff": "|difference|"}
   for row in rows:
@@ -75,10 +176,22 @@ def format_noise_table(rows: list[dict]) -> str:
         values = "".join(f"{v:>10.2f}" for v in rgb[f"{key}_{stat}"])
         lines.append(f"  {label + ' ' + stat:26}{values}")
     lines.append(f"  {'mean |difference| norm':26}{rgb['diff_norm_mean']:>10.2f}")
-    scores = {k.split("_")[0] if "detail" not in k else "detail": v for k, v in row.items()
-              if isinstance(v, float)}  # fmt: skip
-    lines.append("  " + "  ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    scores = {_protocol_free(k): v for k, v in row.items() if isinstance(v, float)}
+    for group in ("", "fcn_", "real_vs_fake_"):  # Similarity, FCN-score, real-vs-fake.
+      line = [f"{k} {v:.4f}" for k, v in scores.items() if _score_group(k) == group]
+      if line:
+        lines.append("  " + "  ".join(line))
   return "\n".join(lines)
+
+
+def _protocol_free(key: str) -> str:
+  """A metric key without its count and split: "fcn_pixel_acc100_test" -> "fcn_pixel_acc",
+  "l1_100_test" -> "l1"."""
+  return re.sub(r"_?\d+k?_[a-z]+$", "", key)
+
+
+def _score_group(name: str) -> str:
+  return next((g for g in ("fcn_", "real_vs_fake_") if name.startswith(g)), "")
 
 
 ARTISTIC_VARIANTS = {
@@ -132,6 +245,12 @@ def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000
   rows.append(row)
   writers.write_atomically(workdir / "comparison.json", json.dumps(rows, indent=1).encode())
   return rows
+
+
+def artistic_comparison(config, workdir, *, num_samples: int = 1000, log=print) -> list[dict]:
+  """Bhavsar 2018's comparison: ``compare_variants`` of ``ARTISTIC_VARIANTS`` (D weight
+  clipping + noise on D's input, against plain DCGAN)."""
+  return compare_variants(config, workdir, ARTISTIC_VARIANTS, num_samples=num_samples, log=log)
 
 
 def format_comparison(rows: list[dict]) -> str:

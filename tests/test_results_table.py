@@ -51,6 +51,16 @@ def test_tables_from_run_directories(tmp_path):
     in modes
   )
 
+  assert results_table.ablation_table(runs) == ""  # Not run.
+  (runs / "ablation").mkdir()
+  rows = [{"row": "L1", "fcn_pixel_acc100_test": 0.99512, "l1_100_test": 0.078},
+          {"row": "Ground truth", "ssim_100_test": 1.0}]  # fmt: skip
+  (runs / "ablation" / "ablation.json").write_text(json.dumps(rows))
+  ablation = results_table.ablation_table(runs).splitlines()
+  assert ablation[0].startswith("| Loss | Per-pixel acc. | Per-class acc. | Class IOU |")
+  assert ablation[2] == "| L1 | 0.995 | - | - | - | - | - | 0.078 | - |"
+  assert ablation[3].endswith("| - | 1.000 |")
+
   readme = tmp_path / "README.md"
   readme.write_text(f"a\n{results_table.START_MARKER}\nold\n{results_table.END_MARKER}\nb\n")
   results_table.write_readme("new table", readme)

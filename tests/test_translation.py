@@ -311,7 +311,8 @@ def test_cli_translates_and_runs_the_noise_experiment(tmp_path, capsys):
   assert main.main(["noise-experiment", "--config", spec, "--workdir", str(tmp_path), *tiny]) == 0
   table = capsys.readouterr().out
   for text in ("clean_inputs", "noisy_inputs (data.input_noise_fraction=0.25", "target mean",
-               "generated var", "|difference| mean", "mean |difference| norm", "ssim"):  # fmt: skip
+               "generated var", "|difference| mean", "mean |difference| norm", "ssim",
+               "fcn_pixel_acc", "fcn_class_iou", "fcn_fd", "real_vs_fake_acc"):  # fmt: skip
     assert text in table
   out = tmp_path / "t.npz"
   run = tmp_path / "noisy_inputs"

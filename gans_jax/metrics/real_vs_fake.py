@@ -52,8 +52,8 @@ class PatchCritic(nn.Module):
     return nn.Conv(1, (3, 3), padding="VALID")(x)[..., 0]
 
 
-def _train(real: np.ndarray, fake: np.ndarray):
-  """The critic's params after ``STEPS`` Adam steps on real (label 1) vs fake (label 0)
+def _train(real: np.ndarray, fake: np.ndarray, steps: int):
+  """The critic's params after ``steps`` Adam steps on real (label 1) vs fake (label 0)
   images, each batch half of each, mirrored at random."""
   model = PatchCritic()
   init_key, pick_key, flip_key = jax.random.split(jax.random.PRNGKey(SEED), 3)
@@ -76,7 +76,7 @@ def _train(real: np.ndarray, fake: np.ndarray):
     return optax.apply_updates(params, updates), opt_state
 
   real, fake = jnp.asarray(real, jnp.float32), jnp.asarray(fake, jnp.float32)
-  for i in range(STEPS):
+  for i in range(steps):
     real_key, fake_key = jax.random.split(jax.random.fold_in(pick_key, i))
     pick = lambda k, n: jax.random.randint(k, (BATCH // 2,), 0, n)
     x = jnp.concatenate([real[pick(real_key, len(real))], fake[pick(fake_key, len(fake))]])
@@ -84,12 +84,13 @@ def _train(real: np.ndarray, fake: np.ndarray):
   return params
 
 
-def two_sample_test(real: np.ndarray, fake: np.ndarray) -> dict:
+def two_sample_test(real: np.ndarray, fake: np.ndarray, steps: int | None = None) -> dict:
   """The classifier two-sample test of generated images against real ones.
 
   Args:
     real: held-out real targets [n, R, R, C] in [-1, 1], R >= 20.
     fake: the model's outputs for the same inputs, [n, R, R, C]; pair i shares input i.
+    steps: the critic's training steps (default ``STEPS``; the metric's protocol fixes it).
 
   Returns:
     {"acc": correct calls on the second half of both sets (0.5 = indistinguishable),
@@ -111,7 +112,7 @@ def two_sample_test(real: np.ndarray, fake: np.ndarray) -> dict:
       f"The real-vs-fake test needs images of at least 20x20, got {real.shape[1:3]}."
     )
   half = len(real) // 2  # Inputs 0..half-1 train the critic; the others test it.
-  params = _train(real[:half], fake[:half])
+  params = _train(real[:half], fake[:half], steps or STEPS)
   patch_logits = jax.jit(lambda p, x: PatchCritic().apply({"params": p}, x))
   real_logits = np.asarray(patch_logits(params, real[half:]), np.float64)
   fake_logits = np.asarray(patch_logits(params, fake[half:]), np.float64)

@@ -15,7 +15,9 @@ as the paper does (Sec. 3.1, "at inference time, we run the generator net in exa
 manner as during the training phase").
 
 ``loss.adversarial_weight = 0`` trains the U-Net on L1 alone (the paper's "L1" baseline of
-Table 1), without any D update.
+Table 1), without any D update; ``loss.l1_weight = 0`` on the adversarial loss alone ("cGAN");
+``loss.conditional = False`` gives D the output alone, not the pair (the unconditional "GAN"
+objective of Eq. 2, Table 1's "GAN" and "L1+GAN").
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def config_fields(config) -> None:
   translation.config_fields(config)
   config.loss.l1_weight = 100.0  # lambda of Eq. 4.
   config.loss.adversarial_weight = 1.0  # 0: the L1-only baseline of Table 1.
+  config.loss.conditional = True  # D sees (input, output), Eq. 1; False: the output alone, Eq. 2.
 
 
 def build_networks(config, sample_shape: Sequence[int]):
@@ -53,7 +56,7 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   generator, discriminator = build_networks(config, sample_shape)
   g_key, d_key, dropout_key, train_key = jax.random.split(key, 4)
   inputs = jnp.zeros((1, *translation.input_shape(config, sample_shape)))
-  pair = jnp.zeros((1, *sample_shape[:2], inputs.shape[-1] + sample_shape[-1]))
+  pair = _pair(inputs, jnp.zeros((1, *sample_shape)), config)
   g_vars = generator.init({"params": g_key, "dropout": dropout_key}, inputs, train=False)
   d_vars = discriminator.init({"params": d_key}, pair, train=False)
   return GANState.create(
@@ -61,8 +64,9 @@ def init_state(config, key: jax.Array, sample_shape: Sequence[int]) -> GANState:
   )
 
 
-def _pair(a, b):
-  return jnp.concatenate([a, b], axis=-1)
+def _pair(a, b, config):
+  """What D judges: the pair (a, b) on channels, or b alone when unconditional."""
+  return jnp.concatenate([a, b], axis=-1) if config.loss.conditional else b
 
 
 def discriminator_update(d: ModelState, a, b, fake, *, config) -> tuple[ModelState, dict]:
@@ -70,8 +74,10 @@ def discriminator_update(d: ModelState, a, b, fake, *, config) -> tuple[ModelSta
   name = config.loss.name
 
   def loss_fn(params):
-    fake_out, stats = d.apply(_pair(a, fake), train=True, params=params)
-    real_out, stats = d.replace(batch_stats=stats).apply(_pair(a, b), train=True, params=params)
+    fake_out, stats = d.apply(_pair(a, fake, config), train=True, params=params)
+    real_out, stats = d.replace(batch_stats=stats).apply(
+      _pair(a, b, config), train=True, params=params
+    )
     loss = 0.5 * (target_loss(real_out, True, name) + target_loss(fake_out, False, name))
     return loss, (stats, real_out, fake_out)
 
@@ -92,7 +98,7 @@ def generator_loss(d: ModelState, a, fake, b, *, config) -> tuple[jax.Array, dic
   total = config.loss.l1_weight * l1
   metrics = {"g_l1": l1}
   if config.loss.adversarial_weight:
-    outputs, _ = d.apply(_pair(a, fake), train=True)
+    outputs, _ = d.apply(_pair(a, fake, config), train=True)
     metrics["g_gan"] = target_loss(outputs, True, config.loss.name)
     total += config.loss.adversarial_weight * metrics["g_gan"]
   metrics["g_loss"] = total
