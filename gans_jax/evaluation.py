@@ -162,6 +162,7 @@ def named_evaluator(config, metrics: str, inception_weights: str | None = None):
     "suite": lambda named: suite_evaluator(config, named, inception_weights),
     "ppl": lambda named: ppl_evaluator(config, named),
     "translation": lambda named: judged_translation_evaluator(config, named),
+    "separability": lambda named: separability_evaluator(config, named),
   }
   order = [grammar.name for grammar in registry.GRAMMARS]
   built = [
@@ -262,6 +263,42 @@ def translation_evaluator(config):
     )
   forward, backward = jax.jit(family.translate), jax.jit(family.translate_back)
   return translation.cycle_evaluator(forward, backward, inputs, targets)
+
+
+def separability_evaluator(config, named: list):
+  """(state, key) -> {ls key: value} for (name, ``metrics.separability.SeparabilitySpec``)
+  pairs: unconditional digits runs; W only for a family with a mapping network.
+
+  Raises:
+    errors.ConfigError: for another dataset, a class-conditional model, or W without one.
+  """
+  from gans_jax.metrics import digits_classifier, separability
+
+  names, specs = [name for name, _ in named], [spec for _, spec in named]
+  latent_space = trainers.get_family(config.family).latent_space
+  if config.dataset != "digits" or config.model.num_classes:
+    raise errors.ConfigError(
+      f"{', '.join(names)}: linear separability labels unconditional digits samples with the "
+      f"digits classifier, not a {config.family} run on {config.dataset} with "
+      f"{config.model.num_classes} classes."
+    )
+  if latent_space is None and any(spec.space == "w" for spec in specs):
+    having = ", ".join(trainers.families_with(lambda f: f.latent_space))
+    raise errors.ConfigError(f"{', '.join(names)}: W needs a mapping network ({having}).")
+
+  def classify(images):
+    params = digits_classifier.load_or_train(*embedded.load_digits_split("train"))
+    inputs = digits_classifier.to_classifier_input(images)
+    return separability.digits_attributes(digits_classifier.classify(params, inputs)[0])
+
+  def evaluate(state, key):
+    mapping = jax.jit(latent_space.map) if latent_space is not None else None
+    map_fn = (lambda z: mapping(state, z)) if mapping is not None else None
+    return separability.evaluate_specs(
+      specs, sampler(config, state), map_fn, classify, key, config.model.latent_dim
+    )
+
+  return evaluate
 
 
 def judged_translation_evaluator(config, named: list):

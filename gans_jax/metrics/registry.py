@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 
 from gans_jax import errors
-from gans_jax.metrics import ppl, suite, translation
+from gans_jax.metrics import ppl, separability, suite, translation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +61,18 @@ GRAMMARS = (
     (
       "ppl[COUNT]_<z|w>[_full|_end][_lpips|_digits|_inception], e.g. ppl10k_w_full_lpips "
       "(perceptual path length, Karras et al. 2019; families with a mapping network).",
+    ),
+  ),
+  Grammar(
+    "separability",
+    ("ls",),
+    separability.parse,
+    "ls[COUNT]_<z|w>_digits (ls10k_w_digits)",
+    (
+      "ls[COUNT]_<z|w>_digits, e.g. ls10k_z_digits, ls10k_w_digits: linear separability "
+      "(Karras et al. 2019, Sec. 4.2) of unconditional digits samples, the digits classifier's "
+      "ten classes as binary attributes; 1 = every attribute linearly separable in Z or W "
+      "(W: families with a mapping network).",
     ),
   ),
   Grammar(
