@@ -138,12 +138,7 @@ def ablation_table(runs_dir: pathlib.Path) -> str:
   rows = json.loads(path.read_text())
   headings = ["Loss", *(heading for heading, _ in studies.ABLATION_COLUMNS)]
   lines = ["| " + " | ".join(headings) + " |", "|---" * len(headings) + "|"]
-  for row in rows:
-    cells = [row["row"]]
-    for _, prefix in studies.ABLATION_COLUMNS:
-      value = next((v for k, v in row.items() if k.startswith(prefix)), None)
-      cells.append("-" if value is None else f"{value:.3f}".replace("-0.000", "0.000"))
-    lines.append("| " + " | ".join(cells) + " |")
+  lines += ["| " + " | ".join(studies.ablation_cells(row)) + " |" for row in rows]
   return "\n".join(lines)
 
 

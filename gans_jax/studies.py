@@ -113,16 +113,21 @@ ABLATION_COLUMNS = (
 )
 
 
+def ablation_cells(row: dict) -> list[str]:
+  """One ablation row as text: its loss, then each of ``ABLATION_COLUMNS`` to 3 decimals
+  ("-" where the row has no value; a rounding's -0.000 shown as 0.000)."""
+  cells = [row["row"]]
+  for _, prefix in ABLATION_COLUMNS:
+    value = next((v for k, v in row.items() if k.startswith(prefix)), None)
+    cells.append("-" if value is None else f"{value:.3f}".replace("-0.000", "0.000"))
+  return cells
+
+
 def format_ablation(rows: list[dict]) -> str:
   """The ablation's rows in Table 1's layout (Loss | Per-pixel acc. | Per-class acc. | Class
   IOU) with the real-vs-fake, Fréchet, L1 and SSIM columns; "-" where a row has no value."""
   table = [["Loss", *(heading for heading, _ in ABLATION_COLUMNS)]]
-  for row in rows:
-    cells = [row["row"]]
-    for _, prefix in ABLATION_COLUMNS:
-      value = next((v for k, v in row.items() if k.startswith(prefix)), None)
-      cells.append("-" if value is None else f"{value:.3f}".replace("-0.000", "0.000"))
-    table.append(cells)
+  table.extend(ablation_cells(row) for row in rows)
   widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
   align = lambda i, cell, width: cell.ljust(width) if i == 0 else cell.rjust(width)
   return "\n".join(
