@@ -8,8 +8,8 @@ headline metrics from the run's last evaluation, a thumbnail of its last sample 
 ``benchmarks/results/<name>.png``) and the one command that reproduces it. ``--train`` first
 trains the named runs that are missing. A second table is pix2pix's Table 1 ablation on the
 scenes (``gans-jax ablation --workdir RUNS/ablation``: its ``ablation.json``); a third sets the
-2-D mode-coverage runs beside the published rows of PacGAN's Table 1 (Lin et al. 2018; VEEGAN's
-protocol, 10 trials each).
+2-D mode-coverage trials (``gans-jax coverage --workdir RUNS/coverage``: its
+``coverage_trials.json``) beside the published rows of PacGAN's Table 1 (Lin et al. 2018).
 ``--readme`` writes both tables into README.md between the results markers.
 """
 
@@ -31,7 +31,7 @@ START_MARKER = "<!-- results:start (python -m benchmarks.results_table --readme)
 END_MARKER = "<!-- results:end -->"
 DIGITS = ("digits_confident_frac1k", "digits_min_class_frac1k", "digits_fd1k_test")
 CONDITIONAL = ("digits_requested_class_frac1k", "digits_requested_class_min1k", "digits_fd1k_test")
-MODES = ("modes_covered2500", "high_quality_frac2500")
+MODES = ("modes_covered2500", "high_quality_frac2500", "reverse_kl2500")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,15 +57,6 @@ RUNS = (
     "configs/cyclegan.py",
     ("cycle_l1_a_50_test", "cycle_l1_b_50_test"),
   ),
-)
-
-# PacGAN, Table 1 (mean +- standard error over 10 trials): modes, high-quality samples.
-PUBLISHED_MODES = (
-  ("GAN (PacGAN's Table 1)", "6.3 +- 0.5", "98.2 +- 0.2 %", "17.3 +- 0.8", "94.8 +- 0.7 %"),
-  ("ALI (PacGAN's Table 1)", "6.6 +- 0.3", "97.6 +- 0.4 %", "24.1 +- 0.4", "95.7 +- 0.6 %"),
-  ("PacGAN2 (PacGAN's Table 1)", "7.9 +- 0.1", "95.6 +- 2.0 %", "23.8 +- 0.7", "91.3 +- 0.8 %"),
-  ("PacGAN3 (PacGAN's Table 1)", "7.8 +- 0.1", "97.7 +- 0.3 %", "24.6 +- 0.4", "94.2 +- 0.4 %"),
-  ("PacGAN4 (PacGAN's Table 1)", "7.8 +- 0.1", "95.9 +- 1.4 %", "24.8 +- 0.2", "93.6 +- 0.6 %"),
 )
 
 
@@ -142,28 +133,17 @@ def ablation_table(runs_dir: pathlib.Path) -> str:
   return "\n".join(lines)
 
 
-def modes_table(runs_dir: pathlib.Path) -> str:
-  """Our 2-D runs (one trial each) beside PacGAN's published rows."""
-  lines = [
-    "| Model | ring: modes (of 8) | ring: high quality | grid: modes (of 25) "
-    "| grid: high quality |",
-    "|---|---|---|---|---|",
-  ]
-  ours = {name: finished(runs_dir / name) for name in ("gan_ring8", "gan_grid25")}
-  if any(ours.values()):
-    cells = []
-    for name in ("gan_ring8", "gan_grid25"):
-      record = ours[name]["eval"] if ours[name] else None
-      cells += (
-        [str(record["modes_covered2500"]), f"{100 * record['high_quality_frac2500']:.1f} %"]
-        if record
-        else ["not run", "not run"]
-      )
-    steps = sorted({result["step"] for result in ours.values() if result})
-    label = f"gans_jax PacGAN2 (`configs/gan.py`, 1 trial, {'/'.join(map(str, steps))} steps)"
-    lines.append(f"| {label} | " + " | ".join(cells) + " |")
-  lines += [f"| {' | '.join(row)} |" for row in PUBLISHED_MODES]
-  return "\n".join(lines)
+def coverage_table(runs_dir: pathlib.Path) -> str:
+  """PacGAN's Table 1 as ``gans-jax coverage --workdir RUNS/coverage`` measured it (its
+  ``coverage_trials.json``): ours over the trials beside the published rows, then one line per
+  trial; "" when it has not run."""
+  from gans_jax import trials
+
+  path = runs_dir / "coverage" / "coverage_trials.json"
+  if not path.is_file():
+    return ""
+  rows = json.loads(path.read_text())
+  return f"{trials.format_coverage(rows)}\n\n{trials.format_trials(rows)}"
 
 
 def write_readme(text: str, readme: pathlib.Path = ROOT / "README.md") -> None:
@@ -208,7 +188,12 @@ def main(argv=None) -> None:
       "\n\npix2pix's Table 1 on the embedded scenes (`gans-jax ablation --workdir "
       f"{runs_dir}/ablation`; 100 held-out maps):\n\n{ablation}"
     )
-  text += f"\n\n2-D mode coverage (2,500 samples):\n\n{modes_table(runs_dir)}"
+  coverage = coverage_table(runs_dir)
+  if coverage:
+    text += (
+      "\n\nPacGAN's Table 1 on the 2-D mixtures (`gans-jax coverage --workdir "
+      f"{runs_dir}/coverage --trials 5`; 2,500 samples per trial):\n\n{coverage}"
+    )
   print(text)
   if args.readme:
     write_readme(text)

@@ -46,15 +46,18 @@ def mode_centers(name: str) -> tuple[np.ndarray, float]:
   """Centers [M, 2] and standard deviation of a 2-D mixture benchmark.
 
   ring8: 8 Gaussians evenly on a circle of radius 2, sigma 0.02 (VEEGAN, Srivastava 2017).
+  ring8_pacgan: the same ring at half the scale, radius 1 and sigma 0.01, as PacGAN's code
+    (fjxmlzn/PacGAN, 2DRing config) trains it.
   grid25: a 5x5 grid at {-4, -2, 0, 2, 4}^2, sigma 0.05 (VEEGAN; PacGAN, Lin 2018).
   """
-  if name == "ring8":
+  if name in ("ring8", "ring8_pacgan"):
+    radius = 2.0 if name == "ring8" else 1.0
     angles = 2 * np.pi * np.arange(8) / 8
-    return np.stack([2 * np.cos(angles), 2 * np.sin(angles)], axis=1), 0.02
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01 * radius
   if name == "grid25":
     axis = np.arange(-4.0, 5.0, 2.0)
     return np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2), 0.05
-  raise ValueError(f"Unknown 2-D dataset {name!r}; valid: ring8, grid25.")
+  raise ValueError(f"Unknown 2-D dataset {name!r}; valid: ring8, ring8_pacgan, grid25.")
 
 
 def sample_points(name: str, num: int = POINTS_PER_DATASET) -> tuple[np.ndarray, np.ndarray]:

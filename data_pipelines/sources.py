@@ -222,6 +222,15 @@ def scene_pairs(split: str) -> PairSource:
   return pairs_in_memory("scenes", maps, renderings, paired=True)
 
 
+def landscapes(split: str) -> Source:
+  """The embedded scenes' renderings as unlabelled images: every scene of the split in summer,
+  then in winter (800 training, 200 test images, uint8 [64, 64, 3])."""
+  _, summer = scenes.scenes_split(split, SCENES_SIZE, "summer")
+  _, winter = scenes.scenes_split(split, SCENES_SIZE, "winter")
+  images = np.concatenate([summer, winter])
+  return in_memory("landscapes", "image", images, np.zeros(len(images), np.int32), num_classes=0)
+
+
 def scene_styles(split: str) -> PairSource:
   """Unpaired: summer renderings of one half of the split's scenes (A), winter renderings of the
   other half (B); no scene appears in both domains."""
@@ -345,7 +354,7 @@ def class_names(name: str) -> tuple[str, ...] | None:
   return tuple(sorted({p.relative_to(root).parts[0] for p in files if p.parent != root}))
 
 
-POINT_DATASETS = ("ring8", "grid25")
+POINT_DATASETS = ("ring8", "ring8_pacgan", "grid25")
 PAIR_DATASETS = ("scenes", "scenes_unpaired")
 
 
@@ -366,6 +375,7 @@ def sample_shape(dataset: str, resolution: int, channels: int) -> tuple[int, ...
 DATASETS = {
   "digits": "scikit-learn's 1,797 real 8x8 digit scans (embedded, 10 classes)",
   "ring8": "8 Gaussians on a circle of radius 2, sigma 0.02 (2-D points)",
+  "ring8_pacgan": "PacGAN's ring: 8 Gaussians on a circle of radius 1, sigma 0.01 (2-D points)",
   "grid25": "25 Gaussians on a 5x5 grid, spacing 2, sigma 0.05 (2-D points)",
   "tfds:<name>[/<config>]": "a TensorFlow Datasets dataset, e.g. tfds:mnist, tfds:cifar10; "
   "tfds:mnist[:50000] trains on a slice of the training split (held-out splits stay whole); "
@@ -373,6 +383,7 @@ DATASETS = {
   "folder:<path>": "image files under path; class subfolders give labels",
   "scenes": "400 + 100 procedural landscapes: semantic maps (A) paired with renderings (B)",
   "scenes_unpaired": "summer (A) and winter (B) renderings of disjoint procedural landscapes",
+  "landscapes": "the scenes' summer and winter renderings as images (800 + 200, 64x64 RGB)",
   "paired:<path>": "pix2pix layout: path/{train,val,test}/ files holding A|B side by side",
   "unpaired:<root>|<dirA>,<dirB>": "CycleGAN layout: root/{train,test}{A,B}/, or two folders",
 }
@@ -462,6 +473,8 @@ def _named_source(name: str, split: str, skip_corrupt: bool) -> Source | PairSou
     return scene_pairs(split)
   if name == "scenes_unpaired":
     return scene_styles(split)
+  if name == "landscapes":
+    return landscapes(split)
   prefix, sep, rest = name.partition(":")
   if sep and prefix == "tfds" and rest:
     if rest.startswith("cycle_gan"):

@@ -5,6 +5,8 @@
   gans-jax sample --workdir DIR [--inputs FOLDER|F.npz] [--num N] [--backward] --out F.npz|DIR/
   gans-jax noise-experiment --workdir DIR [--config FILE[:ARG]] [--noise 0.25] [--noise-images 1]
   gans-jax ablation --workdir DIR [--config FILE[:ARG]] [--unconditional]
+  gans-jax artistic-comparison --workdir DIR [--config FILE[:ARG]] [--num-samples N] [--seeds S]
+  gans-jax coverage --workdir DIR [--config FILE[:ARG]] [--trials 5] [--datasets ring8,grid25]
   gans-jax evaluate --workdir DIR [--metrics fid10k,is10k,kid10k,pr10k] [--inception-weights FILE]
   gans-jax describe [--config FILE[:ARG]] [--config.KEY=VALUE ...]
   gans-jax list configs|datasets|metrics
@@ -27,7 +29,7 @@ import pathlib
 import sys
 import time
 
-from gans_jax import errors
+from gans_jax import errors, study_commands
 
 
 def _parser(with_figures: bool = True) -> argparse.ArgumentParser:
@@ -36,7 +38,8 @@ def _parser(with_figures: bool = True) -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(prog="gans-jax", description=__doc__.split("\n")[0])
   commands = parser.add_subparsers(dest="command", required=True)
   _add_training_commands(commands)
-  _add_evaluation_and_study_commands(commands)
+  _add_evaluation_commands(commands)
+  study_commands.add_parsers(commands)
   _add_weight_commands(commands)
   if with_figures:
     _add_figure_commands(commands)
@@ -74,25 +77,8 @@ def _add_training_commands(commands) -> None:
   sample.add_argument("--backward", action="store_true", help="CycleGAN: translate B -> A")
 
 
-def _add_evaluation_and_study_commands(commands) -> None:
-  """The papers' studies, evaluate, fid and report."""
-  noise = commands.add_parser(
-    "noise-experiment",
-    help="Tucker 2022: pix2pix on clean and on noisy semantic maps; RGB table on held-out maps",
-  )
-  noise.add_argument("--config", default=NOISE_EXPERIMENT_CONFIG, help="FILE[:ARG] or NAME[:ARG]")
-  noise.add_argument("--workdir", required=True, help="one sub-directory per run")
-  noise.add_argument("--noise", type=float, default=0.25, help="fraction of pixels replaced")
-  noise.add_argument("--noise-images", type=float, default=1.0, help="fraction of maps noised")
-  ablation = commands.add_parser(
-    "ablation",
-    help="pix2pix's Table 1: L1, cGAN and L1+cGAN trained alike, FCN-scores, real-vs-fake test",
-  )
-  ablation.add_argument("--config", default=ABLATION_CONFIG, help="FILE[:ARG] or NAME[:ARG]")
-  ablation.add_argument("--workdir", required=True, help="one sub-directory per loss")
-  ablation.add_argument(
-    "--unconditional", action="store_true", help="also GAN and L1+GAN (D without the input)"
-  )
+def _add_evaluation_commands(commands) -> None:
+  """evaluate, fid and report (the papers' studies are ``study_commands``')."""
   evaluate = commands.add_parser("evaluate", help="evaluate a run's latest checkpoint")
   evaluate.add_argument("--workdir", required=True)
   evaluate.add_argument(
@@ -111,15 +97,6 @@ def _add_evaluation_and_study_commands(commands) -> None:
   fid.add_argument(
     "--save-stats", action="store_true", help="write the first path's statistics to the second"
   )
-  compare = commands.add_parser(
-    "artistic-comparison",
-    help="train a config with and without D weight clipping + input noise; compare diversity",
-  )
-  compare.add_argument(
-    "--config", default=ARTISTIC_COMPARISON_CONFIG, help="FILE[:ARG] or NAME[:ARG]"
-  )
-  compare.add_argument("--workdir", required=True, help="one sub-directory per variant")
-  compare.add_argument("--num-samples", type=int, default=1000)
   report = commands.add_parser(
     "report", help="one self-contained HTML page of a run: metrics, loss curves, samples, config"
   )
@@ -200,12 +177,6 @@ def _listing(what: str) -> str:
   return "\n".join(lines)
 
 
-# The studies' default configs, by config name (config_utils.resolve_config_path).
-ARTISTIC_COMPARISON_CONFIG = "artistic"
-NOISE_EXPERIMENT_CONFIG = "pix2pix"
-ABLATION_CONFIG = "pix2pix"
-
-
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
   """Separates ``--config.KEY=VALUE`` (or ``--config.KEY VALUE``) overrides from other args."""
   rest, overrides = [], []
@@ -284,21 +255,6 @@ def _fid(args, overrides) -> None:
     print(f"FID: {fid.fid_of_paths(*args.path, **options)}")
 
 
-def _study(args, overrides) -> None:
-  """A paper's study: trains its runs, then prints its table. The command's own flags are the
-  study function's keyword arguments (--noise-images: noise_images)."""
-  from gans_jax import studies
-
-  run, table = {
-    "ablation": (studies.ablation, studies.format_ablation),
-    "noise-experiment": (studies.noise_experiment, studies.format_noise_table),
-    "artistic-comparison": (studies.artistic_comparison, studies.format_comparison),
-  }[args.command]
-  options = {k: v for k, v in vars(args).items() if k not in ("command", "config", "workdir")}
-  log = lambda line: print(line, flush=True)
-  print(table(run(_config(args, overrides), args.workdir, **options, log=log)))
-
-
 def _report(args, overrides) -> None:
   from gans_jax import report
 
@@ -338,9 +294,7 @@ COMMANDS = {
   "sample": (_sample, False),
   "evaluate": (_evaluate, False),
   "fid": (_fid, False),
-  "artistic-comparison": (_study, True),
-  "noise-experiment": (_study, True),
-  "ablation": (_study, True),
+  **{name: (study_commands.run, True) for name in study_commands.STUDIES},
   "report": (_report, False),
   "convert-inception-weights": (_convert_inception_weights, False),
   "convert-lpips-weights": (_convert_lpips_weights, False),

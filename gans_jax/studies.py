@@ -13,7 +13,7 @@ import numpy as np
 
 import data_pipelines
 from gans_jax import config_utils, errors, evaluation, experiment, run_data, runs, trainers, writers
-from gans_jax.metrics import evaluators, segmentation, translation
+from gans_jax.metrics import diversity, evaluators, frechet, segmentation, translation
 
 
 def train_variants(config, workdir, variants: dict, common: list, log=print) -> dict:
@@ -205,69 +205,152 @@ ARTISTIC_VARIANTS = {
 }
 
 
-def compare_variants(config, workdir, variants: dict, *, num_samples: int = 1000, log=print):
-  """Trains ``config`` once per variant and measures how diverse each one's samples are.
+def compare_variants(
+  config, workdir, variants: dict, *, num_samples: int = 1000, seeds: int = 1, log=print
+):
+  """Trains ``config`` once per variant and seed and measures how diverse each run's samples are.
 
-  Every variant runs in ``workdir/<name>`` on the same data, seed and number of steps, with its
-  overrides (``["d_weight_clip=0.0", ...]``) applied; an existing variant directory resumes.
-  Each run's ``num_samples`` samples (latents of seed 0) are then measured with
-  ``metrics.diversity`` and, on digits, by the run's own evaluation on as many samples (the
-  class histogram of the digits classifier). A last row measures the real images the same way.
-  The rows are also written to ``workdir/comparison.json``.
+  Every variant runs on the same data and number of steps, with its overrides
+  (``["d_weight_clip=0.0", ...]``) and ``seed=k``, in ``workdir/<name>`` (one seed) or
+  ``workdir/<name>/seed<k>``; an existing run directory resumes. Each run's ``num_samples``
+  samples (latents of seed 0) are measured with ``metrics.diversity``: MS-SSIM diversity, mean
+  pairwise distance and near-duplicate pairs (closer than the closest two real training images);
+  on digits also by the run's own evaluation (the digits classifier's class histogram); on the
+  embedded landscapes also by the Fréchet distance on the scenes judge's features to the held-out
+  renderings. A last row measures the real training images the same way (its Fréchet distance
+  is that of the training to the held-out images).
 
   Returns:
-    One dict per variant, then one for the real data: {"variant", "pairwise_distance",
-    "ms_ssim_diversity", "ms_ssim_scales"}, plus on digits "class_entropy_bits",
-    "min_class_frac" and "fd_test" (the real row: entropy of the true labels).
+    One dict per run ({"variant", "seed", "pairwise_distance", "ms_ssim_diversity",
+    "ms_ssim_scales", "near_duplicate_pairs", and "class_entropy_bits", "min_class_frac",
+    "fd_test" on digits or "fd_judge" on landscapes}), then the real data's ({"variant":
+    "real_data", "near_duplicate_threshold", ...}); also written to ``workdir/comparison.json``.
   """
-  from gans_jax.metrics import diversity
-
   if config.data.resolution < 11:
     raise config_utils.ConfigError(
       f"The comparison's MS-SSIM needs images of at least 11x11, got data.resolution="
       f"{config.data.resolution}."
     )
   workdir = pathlib.Path(workdir)
-  rows = []
-  results = train_variants(config, workdir, variants, [f"eval_num_samples={num_samples}"], log)
-  for name, result in results.items():
-    images = runs.sample(workdir / name, num_samples)["images"]
-    row = {"variant": name, **diversity.diversity_report(images)}
-    tag = evaluators.count_tag(num_samples)
-    if f"digits_class_entropy{tag}" in result.eval_metrics:
-      row["class_entropy_bits"] = result.eval_metrics[f"digits_class_entropy{tag}"]
-      row["min_class_frac"] = result.eval_metrics[f"digits_min_class_frac{tag}"]
-      row["fd_test"] = result.eval_metrics[f"digits_fd{tag}_test"]
-    rows.append(row)
   source = run_data.dataset_source(config)
   real = data_pipelines.reference_images(
     source, count=num_samples, resolution=config.data.resolution, channels=config.data.channels
   )
+  threshold = diversity.closest_pair_distance(real)
+  judge = _landscape_judge(config) if config.dataset == "landscapes" else None
+  rows = []
+  for seed in range(seeds):
+    runs_of_seed = {
+      name if seeds == 1 else f"{name}/seed{seed}": [*overrides, f"seed={seed}"]
+      for name, overrides in variants.items()
+    }
+    common = [f"eval_num_samples={num_samples}"]
+    for name, result in train_variants(config, workdir, runs_of_seed, common, log).items():
+      images = runs.sample(workdir / name, num_samples)["images"]
+      row = {"variant": name.split("/")[0], "seed": seed, **diversity.diversity_report(images)}
+      row["near_duplicate_pairs"] = diversity.near_duplicate_pairs(images, threshold)
+      row |= _digits_scores(result.eval_metrics, num_samples)
+      if judge is not None:
+        row["fd_judge"] = judge(images)
+      rows.append(row)
   row = {"variant": "real_data", **diversity.diversity_report(real)}
+  row["near_duplicate_threshold"] = threshold
   if config.dataset == "digits":
     labels = source.arrays[1]
     row["class_entropy_bits"] = diversity.class_entropy(np.bincount(labels, minlength=10))
+  if judge is not None:
+    row["fd_judge"] = judge(real)
   rows.append(row)
   writers.write_atomically(workdir / "comparison.json", json.dumps(rows, indent=1).encode())
   return rows
 
 
-def artistic_comparison(config, workdir, *, num_samples: int = 1000, log=print) -> list[dict]:
+def _digits_scores(metrics: dict, num_samples: int) -> dict:
+  """The digits classifier's class entropy, smallest class and Fréchet distance of a run's
+  evaluation ({} for other data)."""
+  tag = evaluators.count_tag(num_samples)
+  if f"digits_class_entropy{tag}" not in metrics:
+    return {}
+  return {
+    "class_entropy_bits": metrics[f"digits_class_entropy{tag}"],
+    "min_class_frac": metrics[f"digits_min_class_frac{tag}"],
+    "fd_test": metrics[f"digits_fd{tag}_test"],
+  }
+
+
+def _landscape_judge(config):
+  """uint8 images [N, R, R, 3] -> the Fréchet distance between their scenes-judge context
+  features and the held-out landscape renderings' (every position a sample); the judge is the
+  one of the scenes' translation metrics (``metrics.segmentation``), at the config's size."""
+  size = config.data.resolution
+  palette = segmentation.parse_palette("scenes")
+  maps, photos = data_pipelines.reference_pairs(
+    data_pipelines.build_source("scenes", split="train"), count=evaluation.JUDGE_TRAINING_PAIRS,
+    resolution=size, channels=(3, 3),
+  )  # fmt: skip
+  judge = segmentation.load_or_train(photos, segmentation.labels_from_maps(maps, palette),
+                                     len(palette))  # fmt: skip
+  held_out = data_pipelines.reference_images(
+    data_pipelines.build_source("landscapes", split="test"),
+    count=10**9,
+    resolution=size,
+    channels=3,
+  )
+
+  def features(images):  # uint8 -> [-1, 1], as the judge was trained.
+    return translation.judge_positions(judge, images.astype(np.float32) / 127.5 - 1.0)
+
+  reference = frechet.feature_statistics(features(held_out))
+  return lambda images: frechet.frechet_distance(
+    *frechet.feature_statistics(features(images)), *reference
+  )
+
+
+def artistic_comparison(
+  config, workdir, *, num_samples: int = 1000, seeds: int = 1, log=print
+) -> list[dict]:
   """Bhavsar 2018's comparison: ``compare_variants`` of ``ARTISTIC_VARIANTS`` (D weight
-  clipping + noise on D's input, against plain DCGAN)."""
-  return compare_variants(config, workdir, ARTISTIC_VARIANTS, num_samples=num_samples, log=log)
+  clipping + noise on D's input, against plain DCGAN), ``seeds`` runs each."""
+  return compare_variants(
+    config, workdir, ARTISTIC_VARIANTS, num_samples=num_samples, seeds=seeds, log=log
+  )
 
 
 def format_comparison(rows: list[dict]) -> str:
-  """The rows of ``compare_variants`` as an aligned text table."""
-  columns = ["variant"] + [k for k in rows[0] if k != "variant"]
-  cells = [[_cell(row.get(c, "-")) for c in columns] for row in rows]
+  """The rows of ``compare_variants`` as an aligned text table, one line per run; with several
+  seeds, then the mean +- standard deviation over the seeds of each variant."""
+  columns = list(dict.fromkeys(key for row in rows for key in row))
+  lines = _aligned(columns, [[_cell(row.get(c, "-")) for c in columns] for row in rows])
+  variants = list(dict.fromkeys(row["variant"] for row in rows if "seed" in row))
+  by_variant = {v: [row for row in rows if row["variant"] == v and "seed" in row] for v in variants}
+  if max(map(len, by_variant.values()), default=0) < 2:
+    return "\n".join(lines)
+  measures = [c for c in columns if c not in ("variant", "seed", "ms_ssim_scales")]
+  summary = []
+  for variant, runs_of in by_variant.items():
+    cells = [f"{variant} ({len(runs_of)} seeds)"]
+    for measure in measures:
+      values = [row[measure] for row in runs_of if isinstance(row.get(measure), (int, float))]
+      cells.append(_mean_std(values))
+    summary.append(cells)
+  return "\n".join(
+    [*lines, "", "Mean ± std over seeds:", *_aligned(["variant", *measures], summary)]
+  )
+
+
+def _mean_std(values: list) -> str:
+  if not values:
+    return "-"
+  std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+  return f"{float(np.mean(values)):.4f} ± {std:.4f}"
+
+
+def _aligned(columns: list[str], cells: list[list[str]]) -> list[str]:
   widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-  lines = [
+  return [
     "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
     for r in [columns, *cells]
   ]
-  return "\n".join(lines)
 
 
 def _cell(value) -> str:

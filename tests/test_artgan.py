@@ -145,8 +145,9 @@ def test_artistic_comparison_prints_both_rows(tmp_path, capsys):
   ]
   assert main.main([*args, *overrides]) == 0
   table = capsys.readouterr().out.splitlines()[-4:]
-  assert table[0].split()[:4] == [
+  assert table[0].split()[:5] == [
     "variant",
+    "seed",
     "pairwise_distance",
     "ms_ssim_diversity",
     "ms_ssim_scales",
@@ -165,6 +166,51 @@ def test_artistic_comparison_prints_both_rows(tmp_path, capsys):
   args[2] = f"{ROOT}/configs/artistic.py:resolution=8"
   assert main.main(args) == 2  # Too small for MS-SSIM: said before any training.
   assert "at least 11x11" in capsys.readouterr().err
+
+
+def test_artistic_comparison_over_seeds_on_the_landscapes(tmp_path, capsys):
+  """Several seeds per variant on the embedded landscapes: a run per variant and seed, the
+  judge's Fréchet distance and the near-duplicate count per run, then mean +- std per variant."""
+  import json
+
+  from gans_jax import main
+
+  tiny = [item for item in TINY_DCGAN if not item.startswith(("model.latent_dim", "data."))]
+  spec = f"{ROOT}/configs/artistic.py:dataset=landscapes,resolution=16,channels=3,width=4,steps=2"
+  args = ["artistic-comparison", "--config", spec, "--workdir", str(tmp_path), "--seeds", "2",
+          "--num-samples", "40", *(f"--config.{item}" for item in tiny)]  # fmt: skip
+  assert main.main(args) == 0
+  out = capsys.readouterr().out
+  rows = json.loads((tmp_path / "comparison.json").read_text())
+  assert [(r["variant"], r.get("seed")) for r in rows] == [
+    ("clip_and_noise", 0), ("plain_dcgan", 0), ("clip_and_noise", 1), ("plain_dcgan", 1),
+    ("real_data", None),
+  ]  # fmt: skip
+  for seed in (0, 1):
+    saved = json.loads((tmp_path / "plain_dcgan" / f"seed{seed}" / "config.json").read_text())
+    assert (saved["seed"], saved["dataset"], saved["d_weight_clip"]) == (seed, "landscapes", 0.0)
+  assert all(row["fd_judge"] > 0 for row in rows)
+  assert all(0 <= row["near_duplicate_pairs"] <= 40 * 39 // 2 for row in rows[:-1])
+  assert rows[-1]["near_duplicate_threshold"] > 0.05  # Distinct renderings differ.
+  summary = out[out.index("Mean ± std over seeds:") :].splitlines()
+  assert [line.split()[0] for line in summary[2:]] == ["clip_and_noise", "plain_dcgan"]
+
+
+def test_near_duplicates_count_pairs_closer_than_a_threshold():
+  from gans_jax.metrics import diversity
+
+  rng = np.random.default_rng(0)
+  images = rng.integers(0, 256, (6, 4, 4, 3), dtype=np.uint8)
+  images[3] = images[0]
+  images[5] = images[0]  # Three copies of one image: three pairs at distance 0.
+  assert diversity.near_duplicate_pairs(images, 1e-6) == 3  # Gram-matrix roundoff: < 1e-7.
+  assert diversity.closest_pair_distance(images) == pytest.approx(0.0, abs=1e-6)
+  two = np.zeros((2, 2, 2, 1), np.uint8)
+  two[1] = 51  # Every pixel 0.2 apart: RMS 0.2.
+  assert diversity.closest_pair_distance(two) == pytest.approx(0.2)
+  assert (
+    diversity.near_duplicate_pairs(two, 0.2) == 0 and diversity.near_duplicate_pairs(two, 0.21) == 1
+  )
 
 
 def test_class_entropy_in_bits():

@@ -52,12 +52,18 @@ def _with_paper_preset() -> list[str]:
 
 
 # Files with several papers: the arguments that choose the other ones (WGAN without the penalty).
-OTHER_PAPERS = {"wgan": ["gp=false"]}
+# gan.py's data selects its paper: PacGAN's preset (Lin et al. 2018) on the 2-D points (its bare
+# default, ring8), Goodfellow's MNIST model otherwise (its bare paper=true).
+OTHER_PAPERS = {
+  "wgan": ["gp=false"],
+  "gan": ["dataset=ring8", "dataset=grid25"],
+}
+SELECTED_BY_DATA = ("gan",)  # Tested through OTHER_PAPERS only.
 
 
 def _presets() -> list[tuple[str, str]]:
   """(config name, the arguments choosing one of its papers) for every paper preset."""
-  return [(name, "") for name in _with_paper_preset()] + [
+  return [(name, "") for name in _with_paper_preset() if name not in SELECTED_BY_DATA] + [
     (name, arg) for name, args in OTHER_PAPERS.items() for arg in args
   ]
 
@@ -118,10 +124,12 @@ def test_describe_prints_the_departures_then_the_counts(capsys):
   assert main.main(["describe", "--config", f"{ROOT}/configs/sngan.py:paper=true"]) == 0
   assert capsys.readouterr().out.startswith("Departures from the paper: none.\n")
   # Two sections of one kind show the fields that differ; two different networks show whole.
-  assert main.main(["describe", "--config", "gan"]) == 0
+  assert main.main(["describe", "--config", "gan:dataset=digits"]) == 0
   lines = capsys.readouterr().out.splitlines()
-  assert any(line.startswith("  optim.g: {name: 'sgd' -> 'adam', learning_rate: 0.1 -> 0.001,")
+  assert any(line.startswith("  optim.g: {name: 'sgd' -> 'adam', learning_rate: 0.1 -> 0.0001,")
              for line in lines)  # fmt: skip
+  assert main.main(["describe", "--config", "gan"]) == 0  # The ring: against PacGAN's preset.
+  assert "  optim.g: {learning_rate: 0.0001 -> 0.001}; " in capsys.readouterr().out
   assert main.main(["describe", "--config", "acgan"]) == 0
   assert "  model.generator: {'name': 'acgan', 'width': 768} -> {'name': 'dcgan'" in (
     capsys.readouterr().out
@@ -173,10 +181,10 @@ SMALL_BATCH = {"stylegan": []}
 def test_every_paper_preset_trains_offline(name, variant, tmp_path):
   """paper=true on embedded data, everything else the paper's (priors, optimizers, losses,
   schedules, networks, the convolutional ones narrowed): two steps at a small batch, a
-  checkpoint, then samples (or held-out translations) from it."""
+  checkpoint, then samples (points on the 2-D mixtures, or held-out translations) from it."""
   from gans_jax import experiment, runs
 
-  data = OFFLINE_DATA.get(name, "dataset=digits")
+  data = "" if "dataset=" in variant else OFFLINE_DATA.get(name, "dataset=digits")
   config = config_utils.load_config(_spec(name, "paper=true", variant, data))
   overrides = ["num_steps=2", *SMALL_BATCH.get(name, ["batch_size=4"]),
                "checkpoint_every_steps=2", "sample_every_steps=2", "eval.protocol=none",
@@ -187,6 +195,8 @@ def test_every_paper_preset_trains_offline(name, variant, tmp_path):
   size, channels = config.data.resolution, config.data.channels
   if runs.translates(tmp_path):
     assert runs.translate(tmp_path, num=2)["outputs"].shape == (2, size, size, channels)
+  elif "points" in (sampled := runs.sample(tmp_path, 2)):  # PacGAN's 2-D mixtures.
+    assert sampled["points"].shape == (2, 2)
   else:
     assert runs.sample(tmp_path, 2)["images"].shape == (2, size, size, channels)
 

@@ -40,6 +40,32 @@ def test_mode_coverage_counts_modes_and_quality():
   assert modes2d.mode_coverage(points, *embedded.mode_centers("grid25"))["modes_covered"] == 25
 
 
+def test_one_high_quality_sample_covers_a_mode_as_pacgans_code_counts():
+  centers, sigma = embedded.mode_centers("ring8")
+  points = np.concatenate([np.repeat(centers[:1], 999, 0), centers[1:2] + [2.9 * sigma, 0.0]])
+  result = modes2d.mode_coverage(points, centers, sigma)
+  assert result["modes_covered"] == 2 and result["mode_counts"][:2] == [999, 1]
+  assert (
+    modes2d.mode_coverage(centers[:1] + [3.1 * sigma, 0.0], centers, sigma)["modes_covered"] == 0
+  )
+
+
+def test_reverse_kl_and_jsd_of_mode_histograms_in_closed_form():
+  from scipy.spatial import distance
+
+  assert modes2d.reverse_kl([7] * 25) == pytest.approx(0.0, abs=1e-12)
+  assert modes2d.reverse_kl([0, 40, 0, 0]) == pytest.approx(np.log(4))
+  # p = (1/2, 1/4, 1/4, 0): sum p log(4 p) = 1/2 log 2 + 2 (1/4) log 1 = log(2) / 2.
+  assert modes2d.reverse_kl([2, 1, 1, 0]) == pytest.approx(np.log(2) / 2)
+  assert modes2d.reverse_kl([0, 0]) == float("inf")
+  counts = [5, 1, 0, 9, 3]
+  expected = distance.jensenshannon(np.array(counts) / 18, np.full(5, 0.2)) ** 2
+  assert modes2d.mode_jsd(counts) == pytest.approx(expected)
+  centers, sigma = embedded.mode_centers("grid25")
+  result = modes2d.mode_coverage(np.repeat(centers[:5], [2, 1, 1, 0, 0], axis=0), centers, sigma)
+  assert result["reverse_kl"] == pytest.approx(np.log(25) - 1.5 * np.log(2))
+
+
 @pytest.fixture(scope="session")
 def classifier_params():
   return digits_classifier.load_or_train(*embedded.load_digits_split("train"))

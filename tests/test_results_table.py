@@ -42,13 +42,24 @@ def test_tables_from_run_directories(tmp_path):
   thumb = Image.open(tmp_path / "thumbs" / "dcgan.png")
   assert thumb.size == (128, 64) and np.asarray(thumb).min() == 255  # The last grid, scaled.
 
-  modes = results_table.modes_table(runs).splitlines()
-  assert modes[2] == (
-    "| gans_jax PacGAN2 (`configs/gan.py`, 1 trial, 500 steps) | 8 | 97.1 % | not run | not run |"
-  )
-  assert (
-    "| PacGAN2 (PacGAN's Table 1) | 7.9 +- 0.1 | 95.6 +- 2.0 % | 23.8 +- 0.7 | 91.3 +- 0.8 % |"
-    in modes
+  assert results_table.coverage_table(runs) == ""  # Not run.
+  (runs / "coverage").mkdir()
+  trial = {
+    "dataset": "ring8",
+    "seed": 0,
+    "steps": 500,
+    "seconds": 12.0,
+    "resumed": False,
+    "modes_covered": 8,
+    "num_modes": 8,
+    "high_quality_frac": 0.9712,
+    "reverse_kl": 0.01,
+  }
+  (runs / "coverage" / "coverage_trials.json").write_text(json.dumps([trial]))  # fmt: skip
+  coverage = results_table.coverage_table(runs).splitlines()
+  assert coverage[2].startswith("| gans_jax (1 trials, mean ± std (s.e.)) | 8.0 ± 0.0 (0.0) |")
+  assert coverage[-1] == (
+    "- ring8 seed 0: 8/8 modes, 97.1 % high quality, reverse KL 0.010, 500 steps, 12 s"
   )
 
   assert results_table.ablation_table(runs) == ""  # Not run.

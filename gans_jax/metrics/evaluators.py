@@ -126,6 +126,8 @@ def modes_evaluator(centers: np.ndarray, sigma: float, num_samples: int, latent_
       f"modes_covered{num_samples}": coverage["modes_covered"],
       "num_modes": coverage["num_modes"],
       f"high_quality_frac{num_samples}": coverage["high_quality_frac"],
+      f"reverse_kl{num_samples}": coverage["reverse_kl"],
+      f"mode_jsd{num_samples}": coverage["mode_jsd"],
       f"mode_counts{num_samples}": coverage["mode_counts"],
     }
 

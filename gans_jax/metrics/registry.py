@@ -100,7 +100,8 @@ PROTOCOLS = {
     "fractions, class entropy, Frechet distance on its features (digits_*)"
   ),
   "mode_coverage": (
-    "modes covered and high-quality fraction of 2-D samples on ring8 / grid25 (VEEGAN, PacGAN)"
+    "modes covered, high-quality fraction and reverse KL of the mode histogram of 2-D samples on "
+    "ring8 / grid25 (VEEGAN, PacGAN)"
   ),
   "held_out_translation": (
     "held-out test pairs: L1 / SSIM / PSNR against the targets (paired data) or cycle L1 both "

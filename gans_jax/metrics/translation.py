@@ -167,8 +167,7 @@ def judged_metrics(
       result |= {f"seg_{k}{tag}": v for k, v in segmentation.scores(matrix).items()}
   if "fcn_fd" in names:
     statistics = [
-      frechet.feature_statistics(_positions(segmentation.predict(judge, images)[1]))
-      for images in (outputs, targets)
+      frechet.feature_statistics(judge_positions(judge, images)) for images in (outputs, targets)
     ]
     result[f"fcn_fd{tag}"] = frechet.frechet_distance(*statistics[0], *statistics[1])
   if "real_vs_fake" in names:
@@ -177,8 +176,10 @@ def judged_metrics(
   return result
 
 
-def _positions(features: np.ndarray) -> np.ndarray:
-  """[N, h, w, C] feature maps -> [N * h * w, C]: every position a sample."""
+def judge_positions(judge, images: np.ndarray) -> np.ndarray:
+  """The judge's context features of images [N, R, R, 3] in [-1, 1], every position a sample:
+  float32 [N * R/4 * R/4, C]."""
+  features = segmentation.predict(judge, images)[1]
   return features.reshape(-1, features.shape[-1])
 
 

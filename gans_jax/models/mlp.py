@@ -12,7 +12,8 @@ y -> 50 units of 5 pieces, joined -> 240 units of 4 pieces -> 1 (``configs/cgan.
 With ``label_hidden=0`` the one-hot label is concatenated to the input instead.
 
 ``init_range`` > 0 draws every weight from U(-init_range, init_range) with zero biases, as
-pylearn2's ``irange`` does for the papers' models (Goodfellow's MNIST G .05, D .005); 0 keeps
+pylearn2's ``irange`` does for the papers' models (Goodfellow's MNIST G .05, D .005);
+``init_std`` > 0 draws them from N(0, init_std^2) (PacGAN's 2-D networks: 0.02); both 0 keep
 flax's LeCun-normal weights.
 """
 
@@ -30,9 +31,14 @@ from gans_jax import errors
 from gans_jax.models.dcgan import one_hot
 
 
-def weight_init(init_range: float):
-  """Dense kernels: U(-init_range, init_range) when > 0 (pylearn2's ``irange``), else flax's
-  default (LeCun normal)."""
+def weight_init(init_range: float, init_std: float = 0.0):
+  """Dense kernels: U(-init_range, init_range) when ``init_range`` > 0 (pylearn2's ``irange``),
+  N(0, init_std^2) when ``init_std`` > 0 (blocks' ``IsotropicGaussian``, PacGAN's 0.02), else
+  flax's default (LeCun normal)."""
+  if init_range and init_std:
+    raise errors.ConfigError("init_range and init_std are two initialisations; set one.")
+  if init_std:
+    return nn.initializers.normal(init_std)
   if not init_range:
     return nn.linear.default_kernel_init
   return lambda key, shape, dtype=jnp.float32: jax.random.uniform(
@@ -64,13 +70,14 @@ class Maxout(nn.Module):
   features: int
   pieces: int
   init_range: float = 0.0
+  init_std: float = 0.0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x):
     # Unit u's pieces are columns u P .. u P + P - 1, as in pylearn2's Maxout.
-    dense = nn.Dense(self.features * self.pieces, kernel_init=weight_init(self.init_range),
-                     dtype=self.dtype)  # fmt: skip
+    kernel_init = weight_init(self.init_range, self.init_std)
+    dense = nn.Dense(self.features * self.pieces, kernel_init=kernel_init, dtype=self.dtype)
     y = dense(x)  # [B, F * P]
     return jnp.max(y.reshape(*y.shape[:-1], self.features, self.pieces), axis=-1)  # [B, F]
 
@@ -83,10 +90,15 @@ class Generator(nn.Module):
     hidden: widths of the ReLU hidden layers.
     output_activation: "tanh" or "sigmoid" (2 sigmoid - 1, the papers' sigmoid for the [-1, 1]
       data here) for images, "linear" for unbounded data (2-D points).
-    batch_norm: BatchNorm after each hidden layer (PacGAN's 2-D generator has it).
+    batch_norm: BatchNorm after each hidden layer, which then has no bias (PacGAN's 2-D
+      generator).
     dropout: dropout rate on each hidden layer's output in training (Mirza & Osindero's G: 0.5;
       it needs a "dropout" rng); 0 disables.
     init_range: U(-init_range, init_range) weights, zero biases (see the module docstring).
+    init_std: N(0, init_std^2) weights, zero biases (see the module docstring).
+    batch_norm_momentum: decay of BatchNorm's running statistics (flax's convention; blocks'
+      update rate 0.05 of PacGAN's code is 0.95 here).
+    batch_norm_epsilon: added to the batch variance (blocks: 1e-4; flax: 1e-5).
     num_classes: K > 0 makes G conditional on labels int [B].
     label_hidden: width of the label's own ReLU layer, joined with z's first hidden layer
       (Mirza & Osindero: 1000); 0 concatenates the one-hot label to z.
@@ -100,6 +112,9 @@ class Generator(nn.Module):
   label_hidden: int = 0
   dropout: float = 0.0
   init_range: float = 0.0
+  init_std: float = 0.0
+  batch_norm_momentum: float = 0.9
+  batch_norm_epsilon: float = 1e-5
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -109,19 +124,29 @@ class Generator(nn.Module):
         f"Unknown output_activation {self.output_activation!r}; known: "
         f"{', '.join(OUTPUT_ACTIVATIONS)}."
       )
-    dense = lambda width: nn.Dense(  # noqa: E731
-      width, kernel_init=weight_init(self.init_range), dtype=self.dtype
+    # Under BatchNorm a hidden layer has no bias (BatchNorm's shift takes its place, as in
+    # PacGAN's code); the output layer always has one.
+    dense = lambda width, bias=True: nn.Dense(  # noqa: E731
+      width,
+      use_bias=bias,
+      kernel_init=weight_init(self.init_range, self.init_std),
+      dtype=self.dtype,
     )
     x = z
     y = one_hot(labels, self.num_classes, z.shape[0]) if self.num_classes else None
     if y is not None and not self.label_hidden:
       x = jnp.concatenate([x, y], -1)
     for index, width in enumerate(self.hidden):
-      x = dense(width)(x)
+      x = dense(width, not self.batch_norm)(x)
       if index == 0 and y is not None and self.label_hidden:
         x = jnp.concatenate([x, dense(self.label_hidden)(y)], -1)
       if self.batch_norm:
-        x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
+        x = nn.BatchNorm(
+          use_running_average=not train,
+          momentum=self.batch_norm_momentum,
+          epsilon=self.batch_norm_epsilon,
+          dtype=self.dtype,
+        )(x)
       x = nn.relu(x)
       x = dropout(x, self.dropout, train)
     x = OUTPUT_ACTIVATIONS[self.output_activation](dense(math.prod(self.output_shape))(x))
@@ -140,6 +165,7 @@ class Discriminator(nn.Module):
     output_dropout: also drop the output layer's input at ``dropout``, as pylearn2's dropout
       does for every layer of Goodfellow's D.
     init_range: U(-init_range, init_range) weights, zero biases (see the module docstring).
+    init_std: N(0, init_std^2) weights, zero biases (see the module docstring).
     pack: PacGAN packing (Lin et al. 2018): D judges ``pack`` samples of the same source at
       once, concatenated, so it sees their joint distribution and can penalise a generator
       whose samples lack diversity. 1 is the plain discriminator.
@@ -155,6 +181,7 @@ class Discriminator(nn.Module):
   input_dropout: float | None = None
   output_dropout: bool = False
   init_range: float = 0.0
+  init_std: float = 0.0
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -189,11 +216,14 @@ class Discriminator(nn.Module):
         x = jnp.concatenate([x, label_units], -1)
     if self.output_dropout:
       x = dropout(x, self.dropout, train)
-    dense = nn.Dense(1, kernel_init=weight_init(self.init_range), dtype=self.dtype)
+    dense = nn.Dense(1, kernel_init=self._kernel_init(), dtype=self.dtype)
     return dense(x)[:, 0]
+
+  def _kernel_init(self):
+    return weight_init(self.init_range, self.init_std)
 
   def _hidden(self, x, width: int, pieces: int):
     if pieces:
-      return Maxout(width, pieces, self.init_range, dtype=self.dtype)(x)
-    dense = nn.Dense(width, kernel_init=weight_init(self.init_range), dtype=self.dtype)
+      return Maxout(width, pieces, self.init_range, self.init_std, dtype=self.dtype)(x)
+    dense = nn.Dense(width, kernel_init=self._kernel_init(), dtype=self.dtype)
     return nn.relu(dense(x))
