@@ -143,7 +143,8 @@ def coverage_table(runs_dir: pathlib.Path) -> str:
   if not path.is_file():
     return ""
   rows = json.loads(path.read_text())
-  return f"{trials.format_coverage(rows)}\n\n{trials.format_trials(rows)}"
+  curve = trials.format_curve(rows)
+  return f"{trials.format_coverage(rows)}\n\n{trials.format_trials(rows)}\n\n{curve}"
 
 
 def write_readme(text: str, readme: pathlib.Path = ROOT / "README.md") -> None:

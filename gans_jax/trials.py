@@ -211,14 +211,17 @@ def format_trials(rows: list[dict]) -> str:
   )
 
 
-def format_curve(rows: list[dict], every: int = 1) -> str:
+def format_curve(rows: list[dict], every: int | None = None) -> str:
   """Modes covered, high quality and reverse KL against steps, the mean over each dataset's
-  trials at every ``every``-th evaluation step they all made: a Markdown table per dataset."""
+  trials at every ``every``-th evaluation step they all made (None: at most 5 rows, ending at
+  the last step): a Markdown table per dataset."""
   tables = []
   for dataset in dict.fromkeys(row["dataset"] for row in rows):
     curves = [{point[0]: point[1:] for point in row["curve"]} for row in rows
               if row["dataset"] == dataset]  # fmt: skip
-    steps = sorted(set.intersection(*(set(curve) for curve in curves)))[every - 1 :: every]
+    steps = sorted(set.intersection(*(set(curve) for curve in curves)))
+    stride = every or max(1, -(-len(steps) // 5))
+    steps = steps[len(steps) - 1 :: -stride][::-1]  # The last step always shown.
     lines = [f"| {dataset}: step | modes | high quality | reverse KL |", "|---|---|---|---|"]
     for step in steps:
       modes, quality, kl = np.mean([curve[step] for curve in curves], axis=0)

@@ -7,16 +7,19 @@ from tests.helpers import ROOT
 
 
 def test_vanilla_gan_covers_the_ring_of_8_gaussians(tmp_path):
-  """3,000 steps of configs/gan.py:dataset=ring8 (about 60 s here) cover all 8 modes with most
-  samples within 3 sigma of a mode (the VEEGAN/PacGAN protocol on 2,500 samples); at
-  initialisation the samples sit in a blob at the center, 2.0 from every mode."""
+  """3,000 steps of configs/gan.py:dataset=ring8 (about 40 s here; its learning rate falls to 0
+  over the 3,000) cover all 8 modes with most samples within 3 sigma of a mode (PacGAN's
+  protocol on 2,500 samples) and a mode histogram near the uniform one; at initialisation the
+  samples sit in a blob at the center, 2.0 from every mode."""
   config = config_utils.load_config(f"{ROOT}/configs/gan.py:dataset=ring8,steps=3000")
   config_utils.apply_overrides(config, ["log_every_steps=500", "sample_every_steps=3000"])
   result = experiment.train_and_evaluate(config, tmp_path, log=lambda _: None)
   metrics = result.eval_metrics
-  # Measured here: 8/8 modes, 92.8 % high quality, 248-357 samples per mode.
+  # Measured (Intel Xeon): 8/8 modes, 87.6 % high quality, 181-451 samples per mode, reverse KL
+  # 0.051 nats (one mode holding everything: log 8 = 2.08).
   assert metrics["modes_covered2500"] == 8, metrics
   assert metrics["high_quality_frac2500"] >= 0.8, metrics
+  assert metrics["reverse_kl2500"] <= 0.2, metrics
 
 
 def _requested_class_run(spec: str, steps: int, tmp_path) -> dict:

@@ -54,13 +54,15 @@ def test_tables_from_run_directories(tmp_path):
     "num_modes": 8,
     "high_quality_frac": 0.9712,
     "reverse_kl": 0.01,
+    "curve": [[250, 7, 0.5, 0.3], [500, 8, 0.9712, 0.01]],
   }
   (runs / "coverage" / "coverage_trials.json").write_text(json.dumps([trial]))  # fmt: skip
   coverage = results_table.coverage_table(runs).splitlines()
   assert coverage[2].startswith("| gans_jax (1 trials, mean ± std (s.e.)) | 8.0 ± 0.0 (0.0) |")
-  assert coverage[-1] == (
-    "- ring8 seed 0: 8/8 modes, 97.1 % high quality, reverse KL 0.010, 500 steps, 12 s"
+  assert "- ring8 seed 0: 8/8 modes, 97.1 % high quality, reverse KL 0.010, 500 steps, 12 s" in (
+    coverage
   )
+  assert coverage[-2:] == ["| 250 | 7.0 | 50.0 % | 0.30 |", "| 500 | 8.0 | 97.1 % | 0.01 |"]
 
   assert results_table.ablation_table(runs) == ""  # Not run.
   (runs / "ablation").mkdir()
