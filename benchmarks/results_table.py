@@ -9,7 +9,9 @@ headline metrics from the run's last evaluation, a thumbnail of its last sample 
 trains the named runs that are missing. A second table is pix2pix's Table 1 ablation on the
 scenes (``gans-jax ablation --workdir RUNS/ablation``: its ``ablation.json``); a third sets the
 2-D mode-coverage trials (``gans-jax coverage --workdir RUNS/coverage``: its
-``coverage_trials.json``) beside the published rows of PacGAN's Table 1 (Lin et al. 2018).
+``coverage_trials.json``) beside the published rows of PacGAN's Table 1 (Lin et al. 2018); a
+fourth Bhavsar 2018's comparison on the landscapes (``gans-jax artistic-comparison --workdir
+RUNS/artistic_landscapes --seeds S``: its ``comparison.json``), mean +- std over the seeds.
 ``--readme`` writes both tables into README.md between the results markers.
 """
 
@@ -133,6 +135,42 @@ def ablation_table(runs_dir: pathlib.Path) -> str:
   return "\n".join(lines)
 
 
+ARTISTIC_COLUMNS = (
+  ("1 - MS-SSIM", "ms_ssim_diversity"),
+  ("Pairwise distance", "pairwise_distance"),
+  ("Near-duplicate pairs", "near_duplicate_pairs"),
+  ("Fréchet (scenes judge)", "fd_judge"),
+)
+
+
+def artistic_table(runs_dir: pathlib.Path) -> str:
+  """Bhavsar 2018's comparison on the landscapes as ``gans-jax artistic-comparison --workdir
+  RUNS/artistic_landscapes --seeds S`` measured it (its ``comparison.json``): per variant the
+  mean +- std over its seeds of each measure, then the real images' values; "" when it has not
+  run."""
+  import numpy as np
+
+  path = runs_dir / "artistic_landscapes" / "comparison.json"
+  if not path.is_file():
+    return ""
+  rows = json.loads(path.read_text())
+  head = ["Variant", *(heading for heading, _ in ARTISTIC_COLUMNS)]
+  lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+  for variant in dict.fromkeys(row["variant"] for row in rows):
+    runs_of = [row for row in rows if row["variant"] == variant]
+    cells = [f"{variant} ({len(runs_of)} seeds)" if "seed" in runs_of[0] else variant]
+    for _, key in ARTISTIC_COLUMNS:
+      values = [row[key] for row in runs_of if key in row]
+      if not values:
+        cells.append("-")
+        continue
+      digits = 0 if key == "near_duplicate_pairs" else 3
+      spread = f" ± {np.std(values, ddof=1):.{digits}f}" if len(values) > 1 else ""
+      cells.append(f"{np.mean(values):.{digits}f}{spread}")
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
 def coverage_table(runs_dir: pathlib.Path) -> str:
   """PacGAN's Table 1 as ``gans-jax coverage --workdir RUNS/coverage`` measured it (its
   ``coverage_trials.json``): ours over the trials beside the published rows, then one line per
@@ -188,6 +226,12 @@ def main(argv=None) -> None:
     text += (
       "\n\npix2pix's Table 1 on the embedded scenes (`gans-jax ablation --workdir "
       f"{runs_dir}/ablation`; 100 held-out maps):\n\n{ablation}"
+    )
+  artistic = artistic_table(runs_dir)
+  if artistic:
+    text += (
+      "\n\nBhavsar 2018's comparison on the embedded landscapes (`gans-jax artistic-comparison "
+      f"--workdir {runs_dir}/artistic_landscapes --seeds 3`):\n\n{artistic}"
     )
   coverage = coverage_table(runs_dir)
   if coverage:

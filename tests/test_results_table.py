@@ -64,6 +64,23 @@ def test_tables_from_run_directories(tmp_path):
   )
   assert coverage[-2:] == ["| 250 | 7.0 | 50.0 % | 0.30 |", "| 500 | 8.0 | 97.1 % | 0.01 |"]
 
+  assert results_table.artistic_table(runs) == ""  # Not run.
+  (runs / "artistic_landscapes").mkdir()
+  compared = [
+    {"variant": "plain_dcgan", "seed": 0, "ms_ssim_diversity": 0.5, "near_duplicate_pairs": 3,
+     "pairwise_distance": 0.2, "fd_judge": 1.0},
+    {"variant": "plain_dcgan", "seed": 1, "ms_ssim_diversity": 0.7, "near_duplicate_pairs": 5,
+     "pairwise_distance": 0.2, "fd_judge": 2.0},
+    {"variant": "real_data", "ms_ssim_diversity": 0.9, "pairwise_distance": 0.3, "fd_judge": 0.1},
+  ]  # fmt: skip
+  (runs / "artistic_landscapes" / "comparison.json").write_text(json.dumps(compared))
+  artistic = results_table.artistic_table(runs).splitlines()
+  assert (
+    artistic[2]
+    == "| plain_dcgan (2 seeds) | 0.600 ± 0.141 | 0.200 ± 0.000 | 4 ± 1 | 1.500 ± 0.707 |"
+  )
+  assert artistic[3] == "| real_data | 0.900 | 0.300 | - | 0.100 |"
+
   assert results_table.ablation_table(runs) == ""  # Not run.
   (runs / "ablation").mkdir()
   rows = [{"row": "L1", "fcn_pixel_acc100_test": 0.99512, "l1_100_test": 0.078},
