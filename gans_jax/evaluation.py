@@ -338,13 +338,18 @@ def segmentation_judge(config, palette):
   """The segmentation judge of ``config``'s paired data (``metrics.segmentation``): trained on
   the training split's outputs-side photos and the classes of their input-side label maps, at
   the config's resolution; cached."""
+  channels = (config.data.input_channels, config.data.channels)
+  source = run_data.dataset_source(config, "train")
+  return judge_of_pairs(source, config.data.resolution, channels, palette)
+
+
+def judge_of_pairs(source, resolution: int, channels: tuple[int, int], palette):
+  """The (cached) segmentation judge of a paired training source's photos and map classes."""
   from gans_jax.metrics import segmentation
 
   maps, photos = data_pipelines.reference_pairs(
-    run_data.dataset_source(config, "train"), count=JUDGE_TRAINING_PAIRS,
-    resolution=config.data.resolution,
-    channels=(config.data.input_channels, config.data.channels),
-  )  # fmt: skip
+    source, count=JUDGE_TRAINING_PAIRS, resolution=resolution, channels=channels
+  )
   labels = segmentation.labels_from_maps(maps, palette)
   return segmentation.load_or_train(photos, labels, len(palette))
 

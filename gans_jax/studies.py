@@ -284,12 +284,8 @@ def _landscape_judge(config):
   one of the scenes' translation metrics (``metrics.segmentation``), at the config's size."""
   size = config.data.resolution
   palette = segmentation.parse_palette("scenes")
-  maps, photos = data_pipelines.reference_pairs(
-    data_pipelines.build_source("scenes", split="train"), count=evaluation.JUDGE_TRAINING_PAIRS,
-    resolution=size, channels=(3, 3),
-  )  # fmt: skip
-  judge = segmentation.load_or_train(photos, segmentation.labels_from_maps(maps, palette),
-                                     len(palette))  # fmt: skip
+  scenes = data_pipelines.build_source("scenes", split="train")
+  judge = evaluation.judge_of_pairs(scenes, size, (3, 3), palette)
   held_out = data_pipelines.reference_images(
     data_pipelines.build_source("landscapes", split="test"),
     count=10**9,
