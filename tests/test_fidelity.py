@@ -129,7 +129,8 @@ def test_describe_prints_the_departures_then_the_counts(capsys):
   assert any(line.startswith("  optim.g: {name: 'sgd' -> 'adam', learning_rate: 0.1 -> 0.0001,")
              for line in lines)  # fmt: skip
   assert main.main(["describe", "--config", "gan"]) == 0  # The ring: against PacGAN's preset.
-  assert "  optim.g: {learning_rate: 0.0001 -> 0.001}; " in capsys.readouterr().out
+  ring_decay = "  optim.g: {learning_rate: 0.0001 -> 0.001, lr_linear_decay_steps: 0 -> 5000}; "
+  assert ring_decay in capsys.readouterr().out
   assert main.main(["describe", "--config", "acgan"]) == 0
   assert "  model.generator: {'name': 'acgan', 'width': 768} -> {'name': 'dcgan'" in (
     capsys.readouterr().out
