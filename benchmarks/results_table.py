@@ -171,17 +171,18 @@ def artistic_table(runs_dir: pathlib.Path) -> str:
   return "\n".join(lines)
 
 
-def coverage_table(runs_dir: pathlib.Path) -> str:
-  """PacGAN's Table 1 as ``gans-jax coverage --workdir RUNS/coverage`` measured it (its
+def coverage_table(runs_dir: pathlib.Path, name: str = "coverage", every: int | None = None) -> str:
+  """PacGAN's Table 1 as ``gans-jax coverage --workdir RUNS/<name>`` measured it (its
   ``coverage_trials.json``): ours over the trials beside the published rows, then one line per
-  trial; "" when it has not run."""
+  trial and the means against steps (every ``every``-th evaluation, ``trials.format_curve``);
+  "" when it has not run."""
   from gans_jax import trials
 
-  path = runs_dir / "coverage" / "coverage_trials.json"
+  path = runs_dir / name / "coverage_trials.json"
   if not path.is_file():
     return ""
   rows = json.loads(path.read_text())
-  curve = trials.format_curve(rows)
+  curve = trials.format_curve(rows, every)
   return f"{trials.format_coverage(rows)}\n\n{trials.format_trials(rows)}\n\n{curve}"
 
 
@@ -238,6 +239,12 @@ def main(argv=None) -> None:
     text += (
       "\n\nPacGAN's Table 1 on the 2-D mixtures (`gans-jax coverage --workdir "
       f"{runs_dir}/coverage --trials 5`; 2,500 samples per trial):\n\n{coverage}"
+    )
+  long_grid = coverage_table(runs_dir, "coverage_50k", every=5)
+  if long_grid:
+    text += (
+      "\n\nThe grid over 50,000 steps (`gans-jax coverage --config gan:steps=50000 --datasets "
+      f"grid25 --workdir {runs_dir}/coverage_50k --trials 5`):\n\n{long_grid}"
     )
   print(text)
   if args.readme:

@@ -63,6 +63,10 @@ def test_tables_from_run_directories(tmp_path):
     coverage
   )
   assert coverage[-2:] == ["| 250 | 7.0 | 50.0 % | 0.30 |", "| 500 | 8.0 | 97.1 % | 0.01 |"]
+  (runs / "coverage_50k").mkdir()
+  (runs / "coverage_50k" / "coverage_trials.json").write_text(json.dumps([trial]))
+  longer = results_table.coverage_table(runs, "coverage_50k", every=2).splitlines()
+  assert longer[-2:] == ["|---|---|---|---|", "| 500 | 8.0 | 97.1 % | 0.01 |"]  # The last step.
 
   assert results_table.artistic_table(runs) == ""  # Not run.
   (runs / "artistic_landscapes").mkdir()
