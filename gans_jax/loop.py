@@ -255,7 +255,7 @@ class _Run:
     if done is not None:
       return RunResult(state, workdir, *done)
     writers.truncate_metrics(workdir, start_step, drop_final=start_step >= config.num_steps)
-    if start_step:
+    if self.saved_step is not None:  # Step 0 too: an imported run (gans_jax.weights).
       log(f"Resuming {workdir} from step {start_step}.")
     writer = writers.MetricWriter(workdir)
     writer.restart_at(start_step)

@@ -13,6 +13,9 @@
   gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
   gans-jax convert-inception-weights IN.pth OUT.npz
   gans-jax convert-lpips-weights VGG16.pth LPIPS_VGG.pth OUT.npz
+  gans-jax import-weights --format junyanz|pytorch-dcgan --config FILE[:ARG] G.pth [D.pth ...]
+                          --workdir DIR
+  gans-jax export-weights --workdir DIR --format junyanz|pytorch-dcgan --out DIR
   gans-jax report --workdir DIR [--out FILE.html]
   gans-jax style-mix|truncation|noise-map --workdir DIR --out F.png [--seed S] [--rows N]
 
@@ -50,7 +53,7 @@ def _add_training_commands(commands) -> None:
   """train, describe, list and sample."""
   train = commands.add_parser(
     "train",
-    help="train a config (resumes an existing --workdir)",
+    help="train a config (resumes an existing --workdir; without --config, with its own)",
     epilog=_train_epilog(),
     formatter_class=argparse.RawDescriptionHelpFormatter,
   )
@@ -117,6 +120,20 @@ def _add_weight_commands(commands) -> None:
   convert_lpips.add_argument("vgg", help="torchvision's vgg16-397923af.pth")
   convert_lpips.add_argument("lin", help="the lpips package's weights/v0.1/vgg.pth")
   convert_lpips.add_argument("target", help="the .npz to write")
+  formats = "junyanz (pix2pix: G [D]; CycleGAN: G_A [G_B [D_A D_B]]), pytorch-dcgan (netG [netD])"
+  importing = commands.add_parser(
+    "import-weights", help="another codebase's trained networks -> a run directory (step 0)"
+  )
+  importing.add_argument("--format", required=True, help=formats)
+  importing.add_argument("--config", help="NAME[:ARG] or FILE[:ARG] of the networks' sizes")
+  importing.add_argument("--workdir", required=True, help="the run directory to create")
+  importing.add_argument("files", nargs="+", help="the files, in the format's order")
+  exporting = commands.add_parser(
+    "export-weights", help="a run's networks -> another codebase's files (needs torch)"
+  )
+  exporting.add_argument("--workdir", required=True)
+  exporting.add_argument("--format", required=True, help=formats)
+  exporting.add_argument("--out", required=True, help="the directory to write the files into")
 
 
 def _add_figure_commands(commands) -> None:
@@ -199,11 +216,18 @@ def _config(args, overrides):
 
 
 def _train(args, overrides) -> None:
-  from gans_jax import config_utils, experiment, parallel
+  from gans_jax import config_utils, experiment, parallel, runs
 
-  config = _config(args, overrides)
+  saved = args.workdir and pathlib.Path(args.workdir, "config.json")
+  if args.config is None and saved and saved.exists():
+    config = runs.run_config(args.workdir)  # Resuming (or training an import) as it was saved.
+    config_utils.apply_overrides(config, overrides)
+    config.lock()
+    name = str(saved)
+  else:
+    config = _config(args, overrides)
+    name = args.config or config_utils.DEFAULT_CONFIG
   parallel.initialize_distributed(config.distributed)  # Multi-host runs; before any computation.
-  name = args.config or config_utils.DEFAULT_CONFIG
   stem = pathlib.Path(name.split(":")[0]).stem
   workdir = args.workdir or f"runs/{stem}_{time.strftime('%Y%m%d-%H%M%S')}"
   print(f"Training {name} in {workdir}", flush=True)
@@ -286,6 +310,18 @@ def _convert_lpips_weights(args, overrides) -> None:
   print(lpips.convert_files(args.vgg, args.lin, args.target))
 
 
+def _import_weights(args, overrides) -> None:
+  from gans_jax import weights
+
+  weights.import_weights(args.format, _config(args, overrides), args.files, args.workdir)
+
+
+def _export_weights(args, overrides) -> None:
+  from gans_jax import weights
+
+  weights.export_weights(args.workdir, args.format, args.out)
+
+
 # command -> (handler(args, overrides), whether it takes --config.* overrides).
 COMMANDS = {
   "train": (_train, True),
@@ -298,6 +334,8 @@ COMMANDS = {
   "report": (_report, False),
   "convert-inception-weights": (_convert_inception_weights, False),
   "convert-lpips-weights": (_convert_lpips_weights, False),
+  "import-weights": (_import_weights, True),
+  "export-weights": (_export_weights, False),
 }
 
 

@@ -30,11 +30,12 @@ def test_quickstart_notebook_executes(tmp_path, monkeypatch):
     for output in cell.get("outputs", [])
   ]
   images = [o for o in outputs if "image/png" in o.get("data", {})]
-  # Samples, loss curves, interpolation, exemplars, arithmetic, cGAN grid, pix2pix triples.
-  assert len(images) == 7, len(images)
+  # Samples, loss curves, interpolation, exemplars, arithmetic, cGAN grid, pix2pix triples, the
+  # imported pix2pix G's translations.
+  assert len(images) == 8, len(images)
   text = "".join(o.get("text", "") for o in outputs)
   for expected in ("digits_confident_frac", "digits_requested_class_frac", "fd500_digits_test",
-                   "report.html"):  # fmt: skip
+                   "report.html", "pix2pix_imported (step 0)"):  # fmt: skip
     assert expected in text, expected
   assert (tmp_path / "runs" / "dcgan" / "report.html").is_file()
   assert os.environ["GANS_JAX_NOTEBOOK_QUICK"] == "1"

@@ -8,65 +8,38 @@ norm 4; the outermost ConvTranspose is ``model.model.3``); ``NLayerDiscriminator
 ``model`` Sequential of convolutions, norms and LeakyReLUs; ``ResnetGenerator`` one ``model``
 Sequential whose residual blocks hold a ``conv_block`` Sequential.
 
-Weights: Conv2d [O, I, kh, kw] -> HWIO; ConvTranspose2d [I, O, kh, kw] -> the spatially flipped
-HWIO kernel (``lax.conv_transpose`` does not flip; PyTorch's transposed convolution, the gradient
-of a convolution, does). BatchNorm2d weight / bias / running_mean / running_var -> scale / bias
-and batch_stats mean / var.
+Layouts: ``state_dicts`` (convolutions, transposed convolutions, BatchNorm2d's weight / bias /
+running_mean / running_var -> scale / bias and batch_stats mean / var).
 
 InstanceNorm running statistics: checkpoints made with ``InstanceNorm2d(track_running_stats=
 True)`` (older versions of the reference) carry ``running_mean`` / ``running_var`` for every
 instance norm. The reference's own ``load_networks`` drops them (``__patch_instance_norm_state_
 dict`` pops the keys a module without running statistics does not hold), so its test script
 normalises every image by its own statistics; the import does the same, and says so.
+
+File names and roles (the reference's ``save_networks``: ``<epoch>_net_<name>.pth``): pix2pix
+saves G and D; CycleGAN saves G_A (A -> B), G_B (B -> A), D_A and D_B, where D_A judges domain
+**B** (``backward_D_A`` feeds it ``real_B`` and ``fake_B``) and D_B domain A.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
-import numpy as np
+from collections.abc import Callable
 
 from gans_jax import errors
+from gans_jax.interop import state_dicts
+from gans_jax.interop.state_dicts import Entry
 
-DATA_PARALLEL_PREFIX = "module."  # torch.nn.DataParallel's wrapper in saved keys.
-NORM_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-
-
-@dataclasses.dataclass(frozen=True)
-class Entry:
-  """One tensor of a reference state dict and where it goes in a flax variables tree."""
-
-  ours: tuple[str, ...]  # ("params", "down0", "kernel"), ("batch_stats", "down1_norm", "mean").
-  theirs: str  # "model.model.0.weight"
-  kind: str  # "conv", "conv_transpose" or "vector".
-
-
-def to_ours(array: np.ndarray, kind: str) -> np.ndarray:
-  """A reference tensor in the project's layout (see the module docstring)."""
-  if kind == "conv":
-    return np.ascontiguousarray(array.transpose(2, 3, 1, 0))
-  if kind == "conv_transpose":
-    return np.ascontiguousarray(array[:, :, ::-1, ::-1].transpose(2, 3, 0, 1))
-  return np.asarray(array)
-
-
-def to_theirs(array: np.ndarray, kind: str) -> np.ndarray:
-  """The inverse of ``to_ours``: a project array in the reference's layout."""
-  if kind == "conv":
-    return np.ascontiguousarray(array.transpose(3, 2, 0, 1))
-  if kind == "conv_transpose":
-    return np.ascontiguousarray(array.transpose(2, 3, 0, 1)[:, :, ::-1, ::-1])
-  return np.asarray(array)
+INSTANCE_STATISTICS = (".running_mean", ".running_var")
 
 
 def clean(state: dict, norm: str) -> tuple[dict, list[str]]:
   """The state dict without DataParallel's ``module.`` prefixes, BatchNorm's
   ``num_batches_tracked`` counters and, for instance-normalised networks, the InstanceNorm
   running statistics the reference's loader drops too; returns (state, dropped keys)."""
-  state = {k.removeprefix(DATA_PARALLEL_PREFIX): v for k, v in state.items()}
-  dropped = [k for k in state if k.endswith(".num_batches_tracked")]
+  state, dropped = state_dicts.without_wrappers(state)
   if norm == "instance":
-    dropped += [k for k in state if k.endswith((".running_mean", ".running_var"))]
+    dropped += [k for k in state if k.endswith(INSTANCE_STATISTICS)]
   return {k: v for k, v in state.items() if k not in dropped}, sorted(dropped)
 
 
@@ -141,51 +114,47 @@ def resnet_entries(num_blocks: int, norm: str, dropout: bool = False) -> list[En
   return entries + _conv("head", f"model.{first_up + 7}", True)
 
 
-def import_variables(template: dict, entries: list[Entry], state: dict, source: str) -> dict:
-  """``template`` (a network's flax variables, for shapes) with every entry's tensor of
-  ``state`` (a cleaned reference state dict) in place.
+def generator_entries(section) -> list[Entry]:
+  """The entries of a config's ``model.generator`` (``unet``: ``unet_<R>`` / ``unet_256``,
+  ``resnet``: ``resnet_<N>blocks``).
 
   Raises:
-    errors.UsageError: naming ``source`` and the key, for a key the state dict lacks, a tensor
-      whose shape differs from the network's (both shapes, in the reference's layout), or a key
-      the network has no place for.
+    errors.UsageError: for a generator the reference's ``networks.py`` does not define.
   """
-  variables = _copy(template)
-  for entry in entries:
-    if entry.theirs not in state:
-      raise errors.UsageError(f"{source}: no {entry.theirs!r} (the network needs it).")
-    node = variables
-    for part in entry.ours[:-1]:
-      node = node[part]
-    expected = to_theirs(np.zeros(np.shape(node[entry.ours[-1]])), entry.kind).shape
-    given = np.asarray(state[entry.theirs], np.float32)
-    if given.shape != expected:
-      raise errors.UsageError(
-        f"{source}: {entry.theirs!r} has shape {given.shape}, the network's is {expected}."
-      )
-    node[entry.ours[-1]] = to_ours(given, entry.kind)
-  unused = sorted(set(state) - {entry.theirs for entry in entries})
-  if unused:
-    raise errors.UsageError(
-      f"{source}: {unused[0]!r} (and {len(unused) - 1} more) has no place in the network: another "
-      "architecture or sizes than the config's."
+  if section.name == "unet":
+    return unet_entries(section.num_downs, section.norm)
+  if section.name == "resnet":
+    return resnet_entries(
+      section.num_blocks, section.norm, dropout=bool(section.get("dropout", 0.0))
     )
-  return variables
+  raise errors.UsageError(
+    f"junyanz's networks.py has no generator like the config's {section.name!r} (unet or resnet)."
+  )
 
 
-def export_state(variables: dict, entries: list[Entry]) -> dict[str, np.ndarray]:
-  """The reference state dict of ``variables`` (BatchNorm's ``num_batches_tracked`` left out:
-  the reference's loader does not need it)."""
-  state = {}
-  for entry in entries:
-    node = variables
-    for part in entry.ours:
-      node = node[part]
-    state[entry.theirs] = to_theirs(np.asarray(node, np.float32), entry.kind)
-  return state
+def discriminator_entries(section) -> list[Entry]:
+  """The entries of a config's ``model.discriminator`` (``patchgan``: ``basic`` / ``n_layers``).
+
+  Raises:
+    errors.UsageError: for a discriminator the reference's ``networks.py`` does not define.
+  """
+  if section.name == "patchgan":
+    return patchgan_entries(section.n_layers, section.norm)
+  raise errors.UsageError(
+    f"junyanz's networks.py has no discriminator like the config's {section.name!r} (patchgan)."
+  )
 
 
-def _copy(tree):
-  if isinstance(tree, dict):
-    return {k: _copy(v) for k, v in tree.items()}
-  return np.array(tree)
+def import_network(
+  template: dict, entries: list[Entry], state: dict, norm: str, source: str, log: Callable
+) -> dict:
+  """``template`` with one reference network's state dict in place (``clean``ed first; the
+  InstanceNorm running statistics dropped are reported through ``log``)."""
+  state, dropped = clean(state, norm)
+  layers = {k.rsplit(".", 1)[0] for k in dropped if k.endswith(INSTANCE_STATISTICS)}
+  if layers:
+    log(
+      f"{source}: the running statistics of {len(layers)} InstanceNorm layers dropped, as the "
+      "reference's load_networks does: each image is normalised with its own statistics."
+    )
+  return state_dicts.import_variables(template, entries, state, source)

@@ -34,6 +34,8 @@ Optional hooks:
   (``config_schema.upgrade_saved``).
 - ``unused_fields``: base fields the family does not read: its configs do not have them, so
   setting one is an error that names it.
+- ``weight_formats``: {format name: ``WeightFormat``}, other codebases' saved networks the
+  family reads (``gans-jax import-weights``) and writes (``export-weights``).
 
 ``FAMILIES`` maps ``config.family`` to its Family.
 """
@@ -48,6 +50,7 @@ from gans_jax.trainers import (
   artgan,
   cyclegan,
   gan,
+  gan_weights,
   pix2pix,
   sngan,
   stylegan,
@@ -61,7 +64,7 @@ from gans_jax.trainers.stages import (  # noqa: F401 (loop API)
   single_stage,
   stage_at,
 )
-from gans_jax.trainers.types import Figure, LatentSpace
+from gans_jax.trainers.types import Figure, LatentSpace, WeightFormat
 
 
 def _one_network(params) -> dict:
@@ -82,6 +85,7 @@ class Family:
   networks: Callable = _one_network
   config_fields: Callable | None = None  # (config) -> None: the family's own fields.
   unused_fields: tuple[str, ...] = ()  # Dotted base fields the family does not read.
+  weight_formats: Mapping[str, WeightFormat] = dataclasses.field(default_factory=dict)
 
   def __post_init__(self):
     if (self.sample is None) == (self.translate is None):
@@ -109,6 +113,7 @@ FAMILIES = {
     stages=gan.stages,  # WGAN's critic schedule (d_steps_schedule); one stage otherwise.
     prepare_sampling=gan.prepare_sampling,
     config_fields=gan.config_fields,
+    weight_formats=gan_weights.WEIGHT_FORMATS,
   ),
   "artgan": Family(
     artgan.init_state,
@@ -131,6 +136,7 @@ FAMILIES = {
     translate=pix2pix.generate,
     config_fields=pix2pix.config_fields,
     unused_fields=translation.UNUSED_FIELDS,
+    weight_formats=pix2pix.WEIGHT_FORMATS,
   ),
   "cyclegan": Family(
     cyclegan.init_state,
@@ -140,6 +146,7 @@ FAMILIES = {
     networks=cyclegan.networks,
     config_fields=cyclegan.config_fields,
     unused_fields=translation.UNUSED_FIELDS,
+    weight_formats=cyclegan.WEIGHT_FORMATS,
   ),
   "stylegan": Family(
     stylegan.init_state,

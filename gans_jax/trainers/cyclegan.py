@@ -26,10 +26,12 @@ import jax
 import jax.numpy as jnp
 
 from gans_jax import errors, models
+from gans_jax.interop import junyanz
 from gans_jax.losses import target_loss
 from gans_jax.models.cyclegan import TwoWay
 from gans_jax.train_state import GANState, ModelState
-from gans_jax.trainers import translation
+from gans_jax.trainers import junyanz_weights, translation
+from gans_jax.trainers.types import WeightFormat
 
 
 def config_fields(config) -> None:
@@ -200,3 +202,50 @@ def generate_b_to_a(state: GANState, inputs: jax.Array, key: jax.Array | None = 
 def networks(params) -> dict:
   """One role's parameters as its two networks: "" for A's (G: A -> B; D_B) and "_b" for B's."""
   return {"": params["a_net"], "_b": params["b_net"]}
+
+
+# The reference's roles -> (G or D, where in the TwoWay tree): G_A maps A -> B (our a_net), G_B
+# B -> A; D_A judges domain B (``backward_D_A`` feeds it real_B and fake_B: our b_net) and D_B
+# domain A (our a_net).
+JUNYANZ_ROLES = {
+  "G_A": ("g", "a_net"),
+  "G_B": ("g", "b_net"),
+  "D_A": ("d", "b_net"),
+  "D_B": ("d", "a_net"),
+}
+
+
+def _junyanz_entries(config, network: str):
+  if network == "g":
+    return config.model.generator, junyanz.generator_entries(config.model.generator)
+  return config.model.discriminator, junyanz.discriminator_entries(config.model.discriminator)
+
+
+def _load_junyanz(config, state: GANState, files: dict, log) -> GANState:
+  """The reference's G_A, G_B, D_A, D_B (those given) in ``state``."""
+  for role, file in files.items():
+    network, side = JUNYANZ_ROLES[role]
+    section, entries = _junyanz_entries(config, network)
+    model = junyanz_weights.load(getattr(state, network), section, entries, file, log, (side,))
+    state = state.replace(**{network: model})
+  return state
+
+
+def _dump_junyanz(config, state: GANState) -> dict:
+  return {
+    role: junyanz_weights.dump(
+      getattr(state, network), _junyanz_entries(config, network)[1], (side,)
+    )
+    for role, (network, side) in JUNYANZ_ROLES.items()
+  }
+
+
+WEIGHT_FORMATS = {
+  "junyanz": WeightFormat(
+    help="junyanz/pytorch-CycleGAN-and-pix2pix's CycleGAN: G_A.pth [G_B.pth [D_A.pth D_B.pth]]",
+    files=tuple((role, f"latest_net_{role}.pth") for role in JUNYANZ_ROLES),
+    required=1,
+    load=_load_junyanz,
+    dump=_dump_junyanz,
+  )
+}

@@ -28,9 +28,11 @@ import jax
 import jax.numpy as jnp
 
 from gans_jax import models
+from gans_jax.interop import junyanz
 from gans_jax.losses import target_loss
 from gans_jax.train_state import GANState, ModelState
-from gans_jax.trainers import translation
+from gans_jax.trainers import junyanz_weights, translation
+from gans_jax.trainers.types import WeightFormat
 
 
 def config_fields(config) -> None:
@@ -139,3 +141,33 @@ def generate(state: GANState, inputs: jax.Array, key: jax.Array) -> jax.Array:
     return output[0]
 
   return jax.vmap(one)(inputs, keys)
+
+
+def _load_junyanz(config, state: GANState, files: dict, log) -> GANState:
+  """The reference's G and D (``latest_net_G.pth``, ``latest_net_D.pth``) in ``state``."""
+  g_section, d_section = config.model.generator, config.model.discriminator
+  if "G" in files:
+    entries = junyanz.generator_entries(g_section)
+    state = state.replace(g=junyanz_weights.load(state.g, g_section, entries, files["G"], log))
+  if "D" in files:
+    entries = junyanz.discriminator_entries(d_section)
+    state = state.replace(d=junyanz_weights.load(state.d, d_section, entries, files["D"], log))
+  return state
+
+
+def _dump_junyanz(config, state: GANState) -> dict:
+  return {
+    "G": junyanz_weights.dump(state.g, junyanz.generator_entries(config.model.generator)),
+    "D": junyanz_weights.dump(state.d, junyanz.discriminator_entries(config.model.discriminator)),
+  }
+
+
+WEIGHT_FORMATS = {
+  "junyanz": WeightFormat(
+    help="junyanz/pytorch-CycleGAN-and-pix2pix's pix2pix: G.pth [D.pth]",
+    files=(("G", "latest_net_G.pth"), ("D", "latest_net_D.pth")),
+    required=1,
+    load=_load_junyanz,
+    dump=_dump_junyanz,
+  )
+}

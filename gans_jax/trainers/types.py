@@ -27,3 +27,30 @@ class Figure:
   help: str
   draw: Callable
   arguments: tuple[tuple[str, dict], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightFormat:
+  """Another codebase's saved networks as a family's state, both ways (``gans-jax
+  import-weights`` / ``export-weights``; ``gans_jax.weights`` reads and writes the files).
+
+  Attributes:
+    help: one line for ``--help``.
+    files: each file's role and the name its codebase saves it under, in command-line order,
+      e.g. (("G", "latest_net_G.pth"), ("D", "latest_net_D.pth")).
+    required: how many of the files an import needs; networks of the files not given keep the
+      config's fresh initialisation.
+    load: (config, state, {role: (source, contents)}, log) -> state with the files' networks.
+    dump: (config, state) -> {role: state dict}, or None for an import-only format.
+    configure: (config, {role: (source, contents)}, log) -> the config with the sizes the
+      files fix (e.g. z's size and the widths), or None when the config must already match.
+    read: path -> contents; None for a PyTorch state dict (``interop.torch_files``).
+  """
+
+  help: str
+  files: tuple[tuple[str, str], ...]
+  required: int
+  load: Callable
+  dump: Callable | None = None
+  configure: Callable | None = None
+  read: Callable | None = None
