@@ -216,9 +216,9 @@ def _config(args, overrides):
 
 
 def _train(args, overrides) -> None:
-  from gans_jax import config_utils, experiment, parallel, runs
+  from gans_jax import config_utils, experiment, loop, parallel, runs
 
-  saved = args.workdir and pathlib.Path(args.workdir, "config.json")
+  saved = args.workdir and pathlib.Path(args.workdir, loop.CONFIG_FILE)
   if args.config is None and saved and saved.exists():
     config = runs.run_config(args.workdir)  # Resuming (or training an import) as it was saved.
     config_utils.apply_overrides(config, overrides)

@@ -34,7 +34,7 @@ from gans_jax import (
   trainers,
   writers,
 )
-from gans_jax.interop import torch_files
+from gans_jax.interop import state_dicts, torch_files
 
 IMPORT_RECORD = "imported.json"
 
@@ -57,10 +57,17 @@ def format_of(family_name: str, name: str) -> trainers.WeightFormat:
 
 
 def _usage(weight_format: trainers.WeightFormat) -> str:
+  """The files as the command takes them, e.g. "G_A [G_B [D_A [D_B]]]"."""
   roles = [role for role, _ in weight_format.files]
-  given = " ".join(f"{r}" for r in roles[: weight_format.required])
-  optional = " ".join(f"[{r}" for r in roles[weight_format.required :])
-  return f"{given} {optional}{']' * (len(roles) - weight_format.required)}".strip()
+  required, optional = roles[: weight_format.required], roles[weight_format.required :]
+  nested = " ".join(f"[{role}" for role in optional) + "]" * len(optional)
+  return " ".join(required + ([nested] if optional else []))
+
+
+def _read_state_dict(path) -> dict:
+  """A ``torch.save``d state dict without DataParallel's ``module.`` prefixes and BatchNorm's
+  ``num_batches_tracked`` counters, which no format maps (``state_dicts.without_wrappers``)."""
+  return state_dicts.without_wrappers(torch_files.read_state_dict(path))[0]
 
 
 def _read_files(weight_format, paths: Sequence[str]) -> dict:
@@ -71,7 +78,7 @@ def _read_files(weight_format, paths: Sequence[str]) -> dict:
       f"This format takes the files {_usage(weight_format)} ({weight_format.required} to "
       f"{len(roles)}); {len(paths)} given."
     )
-  read = weight_format.read or torch_files.read_state_dict
+  read = weight_format.read or _read_state_dict
   return {role: (str(path), read(path)) for role, path in zip(roles, paths, strict=False)}
 
 

@@ -145,11 +145,9 @@ def discriminator_entries(section) -> list[Entry]:
   )
 
 
-def import_network(
-  template: dict, entries: list[Entry], state: dict, norm: str, source: str, log: Callable
-) -> dict:
-  """``template`` with one reference network's state dict in place (``clean``ed first; the
-  InstanceNorm running statistics dropped are reported through ``log``)."""
+def cleaned(state: dict, norm: str, source: str, log: Callable) -> dict:
+  """``clean(state, norm)``'s state dict, the InstanceNorm running statistics it dropped reported
+  through ``log`` (naming ``source``)."""
   state, dropped = clean(state, norm)
   layers = {k.rsplit(".", 1)[0] for k in dropped if k.endswith(INSTANCE_STATISTICS)}
   if layers:
@@ -157,4 +155,4 @@ def import_network(
       f"{source}: the running statistics of {len(layers)} InstanceNorm layers dropped, as the "
       "reference's load_networks does: each image is normalised with its own statistics."
     )
-  return state_dicts.import_variables(template, entries, state, source)
+  return state

@@ -119,8 +119,7 @@ def _read_zip(path: pathlib.Path):
     storages = {}
 
     def storage(pid):
-      kind, storage_type, key, _location, numel = _storage_id(pid, 5, path)
-      del kind
+      _, storage_type, key, _location, numel = _storage_id(pid, 5, path)
       if key not in storages:
         dtype = storage_type.dtype.newbyteorder("<" if order == "little" else ">")
         try:

@@ -30,7 +30,7 @@ from gans_jax.interop import junyanz
 from gans_jax.losses import target_loss
 from gans_jax.models.cyclegan import TwoWay
 from gans_jax.train_state import GANState, ModelState
-from gans_jax.trainers import junyanz_weights, translation
+from gans_jax.trainers import network_weights, translation
 from gans_jax.trainers.types import WeightFormat
 
 
@@ -226,14 +226,16 @@ def _load_junyanz(config, state: GANState, files: dict, log) -> GANState:
   for role, file in files.items():
     network, side = JUNYANZ_ROLES[role]
     section, entries = _junyanz_entries(config, network)
-    model = junyanz_weights.load(getattr(state, network), section, entries, file, log, (side,))
+    model = network_weights.load_junyanz(
+      getattr(state, network), section, entries, file, log, (side,)
+    )
     state = state.replace(**{network: model})
   return state
 
 
 def _dump_junyanz(config, state: GANState) -> dict:
   return {
-    role: junyanz_weights.dump(
+    role: network_weights.dump(
       getattr(state, network), _junyanz_entries(config, network)[1], (side,)
     )
     for role, (network, side) in JUNYANZ_ROLES.items()

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
 from gans_jax import errors
-from gans_jax.interop import pytorch_dcgan, state_dicts
+from gans_jax.interop import pytorch_dcgan
 from gans_jax.models import dcgan
-from gans_jax.train_state import GANState, ModelState
-from gans_jax.trainers import gan
+from gans_jax.train_state import GANState
+from gans_jax.trainers import gan, network_weights
 from gans_jax.trainers.types import WeightFormat
 
 # Fields of the config that the example's networks fix, and the value they must have (a field a
@@ -61,7 +57,7 @@ def _configure(config, files: dict, log: Callable):
         f"The PyTorch DCGAN example's networks need {dotted}={needed!r}; the config has {value!r}."
       )
   source, state = files["G"]
-  sizes = pytorch_dcgan.generator_sizes(state_dicts.without_wrappers(state)[0], source)
+  sizes = pytorch_dcgan.generator_sizes(state, source)
   ours = (config.data.resolution, config.data.resolution, config.data.channels)
   theirs = (sizes.resolution, sizes.resolution, sizes.nc)
   if ours != theirs:
@@ -73,7 +69,7 @@ def _configure(config, files: dict, log: Callable):
   config.model.generator.width = sizes.ngf
   if "D" in files:
     d_source, d_state = files["D"]
-    ndf, nc = pytorch_dcgan.discriminator_width(state_dicts.without_wrappers(d_state)[0], d_source)
+    ndf, nc = pytorch_dcgan.discriminator_width(d_state, d_source)
     if nc != sizes.nc:
       raise errors.UsageError(f"{d_source} judges {nc}-channel images; {source} makes {sizes.nc}.")
     config.model.discriminator.width = ndf
@@ -86,40 +82,25 @@ def _configure(config, files: dict, log: Callable):
   return config
 
 
-def _load_network(model: ModelState, entries, file: tuple[str, dict]) -> ModelState:
-  source, state = file
-  template = jax.tree.map(np.asarray, {"params": model.params, "batch_stats": model.batch_stats})
-  variables = state_dicts.import_variables(
-    template, entries, state_dicts.without_wrappers(state)[0], source
-  )
-  variables = jax.tree.map(jnp.asarray, variables)
-  return model.replace(params=variables["params"], batch_stats=variables["batch_stats"])
-
-
 def _load(config, state: GANState, files: dict, log: Callable) -> GANState:
   del log
   doublings = dcgan.num_upsamplings(config.data.resolution)
   if "G" in files:
-    g = _load_network(state.g, pytorch_dcgan.generator_entries(doublings), files["G"])
-    state = state.replace(g=g)
+    entries = pytorch_dcgan.generator_entries(doublings)
+    state = state.replace(g=network_weights.load(state.g, entries, files["G"][1], files["G"][0]))
   if "D" in files:
-    d = _load_network(state.d, pytorch_dcgan.discriminator_entries(doublings), files["D"])
-    state = state.replace(d=d)
+    entries = pytorch_dcgan.discriminator_entries(doublings)
+    state = state.replace(d=network_weights.load(state.d, entries, files["D"][1], files["D"][0]))
   return state
 
 
 def _dump(config, state: GANState) -> dict:
   doublings = dcgan.num_upsamplings(config.data.resolution)
   sampling = gan.prepare_sampling(state, config)
-  g = {"params": sampling.sampling_params(), "batch_stats": sampling.g.batch_stats}
-  d = {"params": state.d.params, "batch_stats": state.d.batch_stats}
+  g = sampling.g.replace(params=sampling.sampling_params())  # What the run samples with.
   return {
-    "G": state_dicts.export_state(
-      jax.tree.map(np.asarray, g), pytorch_dcgan.generator_entries(doublings)
-    ),
-    "D": state_dicts.export_state(
-      jax.tree.map(np.asarray, d), pytorch_dcgan.discriminator_entries(doublings)
-    ),
+    "G": network_weights.dump(g, pytorch_dcgan.generator_entries(doublings)),
+    "D": network_weights.dump(state.d, pytorch_dcgan.discriminator_entries(doublings)),
   }
 
 

@@ -31,7 +31,7 @@ from gans_jax import models
 from gans_jax.interop import junyanz
 from gans_jax.losses import target_loss
 from gans_jax.train_state import GANState, ModelState
-from gans_jax.trainers import junyanz_weights, translation
+from gans_jax.trainers import network_weights, translation
 from gans_jax.trainers.types import WeightFormat
 
 
@@ -148,17 +148,19 @@ def _load_junyanz(config, state: GANState, files: dict, log) -> GANState:
   g_section, d_section = config.model.generator, config.model.discriminator
   if "G" in files:
     entries = junyanz.generator_entries(g_section)
-    state = state.replace(g=junyanz_weights.load(state.g, g_section, entries, files["G"], log))
+    g = network_weights.load_junyanz(state.g, g_section, entries, files["G"], log)
+    state = state.replace(g=g)
   if "D" in files:
     entries = junyanz.discriminator_entries(d_section)
-    state = state.replace(d=junyanz_weights.load(state.d, d_section, entries, files["D"], log))
+    d = network_weights.load_junyanz(state.d, d_section, entries, files["D"], log)
+    state = state.replace(d=d)
   return state
 
 
 def _dump_junyanz(config, state: GANState) -> dict:
   return {
-    "G": junyanz_weights.dump(state.g, junyanz.generator_entries(config.model.generator)),
-    "D": junyanz_weights.dump(state.d, junyanz.discriminator_entries(config.model.discriminator)),
+    "G": network_weights.dump(state.g, junyanz.generator_entries(config.model.generator)),
+    "D": network_weights.dump(state.d, junyanz.discriminator_entries(config.model.discriminator)),
   }
 
 

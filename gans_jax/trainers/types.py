@@ -44,7 +44,8 @@ class WeightFormat:
     dump: (config, state) -> {role: state dict}, or None for an import-only format.
     configure: (config, {role: (source, contents)}, log) -> the config with the sizes the
       files fix (e.g. z's size and the widths), or None when the config must already match.
-    read: path -> contents; None for a PyTorch state dict (``interop.torch_files``).
+    read: path -> contents; None for a PyTorch state dict (``interop.torch_files``) without
+      DataParallel prefixes and BatchNorm counters (``interop.state_dicts.without_wrappers``).
   """
 
   help: str

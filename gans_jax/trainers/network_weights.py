@@ -1,5 +1,6 @@
-"""junyanz/pytorch-CycleGAN-and-pix2pix's saved networks in and out of a ModelState: what the
-pix2pix and CycleGAN families' ``WeightFormat``s share (``interop.junyanz`` maps the tensors).
+"""Saved networks of other codebases in and out of a ModelState, one network at a time: what the
+families' ``WeightFormat``s share (``interop.state_dicts`` maps the tensors, ``interop.junyanz``
+and ``interop.pytorch_dcgan`` list them).
 
 A network may be a subtree of a ModelState's variables (``path``): CycleGAN keeps both of its
 generators in one ``TwoWay`` tree, under "a_net" and "b_net".
@@ -36,23 +37,33 @@ def _replaced(tree, path: tuple[str, ...], value):
 
 def load(
   model: ModelState,
+  entries: list[state_dicts.Entry],
+  state: dict,
+  source: str,
+  path: tuple[str, ...] = (),
+) -> ModelState:
+  """``model`` with the network of the state dict ``state`` (read from ``source``) at ``path``;
+  ``entries`` list its tensors (``state_dicts.import_variables``: errors name ``source``)."""
+  variables = state_dicts.import_variables(_variables(model, path), entries, state, source)
+  variables = jax.tree.map(jnp.asarray, variables)
+  model = model.replace(params=_replaced(model.params, path, variables["params"]))
+  if "batch_stats" in variables:
+    model = model.replace(batch_stats=_replaced(model.batch_stats, path, variables["batch_stats"]))
+  return model
+
+
+def load_junyanz(
+  model: ModelState,
   section,
   entries: list[state_dicts.Entry],
   file: tuple[str, dict],
   log: Callable,
   path: tuple[str, ...] = (),
 ) -> ModelState:
-  """``model`` with the network of ``file`` (source, state dict) at ``path``; ``section`` is
-  the network's config section (for its norm), ``entries`` its tensors."""
+  """``load`` of a junyanz checkpoint ``file`` (source, state dict) after the reference loader's
+  clean-up (``junyanz.cleaned``); ``section`` is the network's config section (for its norm)."""
   source, state = file
-  variables = junyanz.import_network(
-    _variables(model, path), entries, state, section.norm, source, log
-  )
-  variables = jax.tree.map(jnp.asarray, variables)
-  model = model.replace(params=_replaced(model.params, path, variables["params"]))
-  if "batch_stats" in variables:
-    model = model.replace(batch_stats=_replaced(model.batch_stats, path, variables["batch_stats"]))
-  return model
+  return load(model, entries, junyanz.cleaned(state, section.norm, source, log), source, path)
 
 
 def dump(
