@@ -13,7 +13,7 @@
   gans-jax fid PATH_A PATH_B [--inception-weights FILE] [--batch-size B] [--dims D] [--save-stats]
   gans-jax convert-inception-weights IN.pth OUT.npz
   gans-jax convert-lpips-weights VGG16.pth LPIPS_VGG.pth OUT.npz
-  gans-jax import-weights --format junyanz|pytorch-dcgan --config FILE[:ARG] G.pth [D.pth ...]
+  gans-jax import-weights --format junyanz|pytorch-dcgan|stylegan1 --config FILE[:ARG] FILE...
                           --workdir DIR
   gans-jax export-weights --workdir DIR --format junyanz|pytorch-dcgan --out DIR
   gans-jax report --workdir DIR [--out FILE.html]
@@ -120,7 +120,10 @@ def _add_weight_commands(commands) -> None:
   convert_lpips.add_argument("vgg", help="torchvision's vgg16-397923af.pth")
   convert_lpips.add_argument("lin", help="the lpips package's weights/v0.1/vgg.pth")
   convert_lpips.add_argument("target", help="the .npz to write")
-  formats = "junyanz (pix2pix: G [D]; CycleGAN: G_A [G_B [D_A D_B]]), pytorch-dcgan (netG [netD])"
+  formats = (
+    "junyanz (pix2pix: G [D]; CycleGAN: G_A [G_B [D_A D_B]]), pytorch-dcgan (netG [netD]), "
+    "stylegan1 (import only: NVlabs' network-snapshot.pkl)"
+  )
   importing = commands.add_parser(
     "import-weights", help="another codebase's trained networks -> a run directory (step 0)"
   )

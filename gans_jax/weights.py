@@ -120,6 +120,8 @@ def import_weights(
   weight_format.load(config, zeros, files, lambda line: None)
   state = weight_format.load(config, loop.initial_state(config, shape), files, log)
   fresh = [role for role, _ in weight_format.files if role not in files]
+  if weight_format.left_fresh is not None:
+    fresh += weight_format.left_fresh(files)
   record = {
     "format": format_name,
     "files": {

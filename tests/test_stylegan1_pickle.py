@@ -5,54 +5,18 @@ back as plain arrays; the embedded build source and any other callable never run
 
 import os
 import pickle
-import sys
-import types
 
 import numpy as np
 import pytest
 
 from gans_jax import errors
 from gans_jax.interop import restricted_pickle, stylegan1_pickle
-
-
-def _dnnlib_stand_ins(monkeypatch):
-  """Modules named as dnnlib's, so pickle writes the official class paths."""
-  util = types.ModuleType("dnnlib.util")
-
-  class EasyDict(dict):
-    pass
-
-  EasyDict.__module__, EasyDict.__qualname__ = "dnnlib.util", "EasyDict"
-  util.EasyDict = EasyDict
-  network = types.ModuleType("dnnlib.tflib.network")
-
-  class Network:
-    def __init__(self, name, variables, static_kwargs, components=None):
-      self.state = {
-        "version": 3,
-        "name": name,
-        "static_kwargs": EasyDict(static_kwargs),
-        "components": EasyDict(components or {}),
-        "build_module_src": "import os\nos.system('touch ran_build_source')\n",
-        "build_func_name": name,
-        "variables": list(variables.items()),
-      }
-
-    def __getstate__(self):
-      return self.state
-
-  Network.__module__, Network.__qualname__ = "dnnlib.tflib.network", "Network"
-  network.Network = Network
-  for name, module in {"dnnlib": types.ModuleType("dnnlib"), "dnnlib.util": util,
-                       "dnnlib.tflib": types.ModuleType("dnnlib.tflib"),
-                       "dnnlib.tflib.network": network}.items():  # fmt: skip
-    monkeypatch.setitem(sys.modules, name, module)
-  return Network
+from tests import dnnlib_stand_ins
 
 
 def test_a_snapshot_reads_back_as_arrays_and_runs_nothing(tmp_path, monkeypatch):
   monkeypatch.chdir(tmp_path)
-  Network = _dnnlib_stand_ins(monkeypatch)
+  Network = dnnlib_stand_ins.install(monkeypatch)
   rng = np.random.default_rng(0)
   mapping = Network("G_mapping", {"Dense0/weight": rng.normal(size=(4, 4)).astype(np.float32)},
                     {"latent_size": 4})  # fmt: skip

@@ -28,7 +28,9 @@ lerp(upsample(toRGB_{l-1}(x_{l-1})), toRGB_l(x_l), alpha); D's input goes both t
 block and, downsampled, through the previous level's fromRGB, blended the same way (Karras 2018,
 Fig. 2). At alpha = 0 both equal the previous level's networks exactly.
 
-Noise inputs are drawn from the "noise" RNG stream: the same key gives the same noise maps.
+Noise inputs are drawn from the "noise" RNG stream: the same key gives the same noise maps; or
+given (``noise``: one [B, H, W, 1] map per layer, NVlabs' ``randomize_noise=False`` with its
+``noise{i}`` inputs).
 """
 
 from __future__ import annotations
@@ -84,10 +86,11 @@ class StyleEpilogue(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x, w):
+  def __call__(self, x, w, noise=None):
     channels = x.shape[-1]
     strength = self.param("noise_strength", nn.initializers.zeros, (channels,))
-    noise = jax.random.normal(self.make_rng("noise"), (*x.shape[:3], 1), jnp.float32)
+    if noise is None:
+      noise = jax.random.normal(self.make_rng("noise"), (*x.shape[:3], 1), jnp.float32)
     x = x.astype(jnp.float32) + noise * strength
     x = lrelu(x + self.param("bias", nn.initializers.zeros, (channels,)))
     style = EqualizedDense(2 * channels, gain=1.0, dtype=self.dtype, name="style")(w)
@@ -103,12 +106,12 @@ class SynthesisBlock(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x, w0, w1):
+  def __call__(self, x, w0, w1, noise=(None, None)):
     conv = lambda name: EqualizedConv(self.features, use_bias=False, dtype=self.dtype, name=name)  # noqa: E731
     x = blur(conv("conv_up")(upsample(x)))
-    x = StyleEpilogue(self.dtype, name="epilogue_0")(x, w0)
+    x = StyleEpilogue(self.dtype, name="epilogue_0")(x, w0, noise[0])
     x = conv("conv")(x)
-    return StyleEpilogue(self.dtype, name="epilogue_1")(x, w1)
+    return StyleEpilogue(self.dtype, name="epilogue_1")(x, w1, noise[1])
 
 
 class InitialBlock(nn.Module):
@@ -118,12 +121,12 @@ class InitialBlock(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, w0, w1):
+  def __call__(self, w0, w1, noise=(None, None)):
     const = self.param("const", nn.initializers.ones, (4, 4, self.features))
     x = jnp.broadcast_to(const, (w0.shape[0], 4, 4, self.features))
-    x = StyleEpilogue(self.dtype, name="epilogue_0")(x, w0)
+    x = StyleEpilogue(self.dtype, name="epilogue_0")(x, w0, noise[0])
     x = EqualizedConv(self.features, use_bias=False, dtype=self.dtype, name="conv")(x)
-    return StyleEpilogue(self.dtype, name="epilogue_1")(x, w1)
+    return StyleEpilogue(self.dtype, name="epilogue_1")(x, w1, noise[1])
 
 
 def _to_rgb(channels: int, dtype):
@@ -148,13 +151,18 @@ class SynthesisNetwork(nn.Module):
     self.blocks = [SynthesisBlock(nf(level + 1), self.dtype) for level in range(1, levels)]
     self.to_rgb = [_to_rgb(self.channels, self.dtype) for _ in range(levels)]
 
-  def __call__(self, ws, level: int, alpha):
-    x = self.initial(ws[:, 0], ws[:, 1])
+  def __call__(self, ws, level: int, alpha, noise=None):
+    """``noise``: None (drawn from the "noise" stream) or per layer a [B, H, W, 1] map (layer i
+    at 4 * 2^(i // 2) pixels), as NVlabs' ``noise{i}`` inputs."""
+    pair = lambda lvl: (None, None) if noise is None else (noise[2 * lvl], noise[2 * lvl + 1])  # noqa: E731
+    x = self.initial(ws[:, 0], ws[:, 1], pair(0))
     previous_rgb = None
     for block_level in range(1, level + 1):
       if block_level == level:
         previous_rgb = self.to_rgb[level - 1](x)
-      x = self.blocks[block_level - 1](x, ws[:, 2 * block_level], ws[:, 2 * block_level + 1])
+      x = self.blocks[block_level - 1](
+        x, ws[:, 2 * block_level], ws[:, 2 * block_level + 1], pair(block_level)
+      )
     rgb = self.to_rgb[level](x).astype(jnp.float32)
     if previous_rgb is None:
       return rgb
@@ -202,9 +210,10 @@ class Generator(nn.Module):
     """z [B, Z] -> w [B, W]."""
     return self.mapping(z)
 
-  def synthesize(self, ws, level: int, alpha):
-    """ws [B, L, W] -> images [B, 4 * 2^level, 4 * 2^level, C] (float32)."""
-    return self.synthesis(ws, level, alpha)
+  def synthesize(self, ws, level: int, alpha, noise=None):
+    """ws [B, L, W] -> images [B, 4 * 2^level, 4 * 2^level, C] (float32); ``noise`` as
+    ``SynthesisNetwork``'s."""
+    return self.synthesis(ws, level, alpha, noise)
 
   def __call__(self, z, level: int | None = None, alpha=1.0):
     """z [B, Z] -> images at ``level`` (default: the top), with every layer reading the same w."""

@@ -56,6 +56,7 @@ from gans_jax.trainers import (
   stylegan,
   stylegan_figures,
   stylegan_schema,
+  stylegan_weights,
   translation,
 )
 from gans_jax.trainers.stages import (  # noqa: F401 (loop API)
@@ -157,6 +158,7 @@ FAMILIES = {
     figures=stylegan_figures.FIGURES,
     config_fields=stylegan_schema.config_fields,
     unused_fields=stylegan_schema.UNUSED_FIELDS,
+    weight_formats=stylegan_weights.WEIGHT_FORMATS,
   ),
 }
 

@@ -46,6 +46,8 @@ class WeightFormat:
       files fix (e.g. z's size and the widths), or None when the config must already match.
     read: path -> contents; None for a PyTorch state dict (``interop.torch_files``) without
       DataParallel prefixes and BatchNorm counters (``interop.state_dicts.without_wrappers``).
+    left_fresh: ({role: (source, contents)}) -> the networks the files given do not hold, for a
+      format whose one file may hold several (e.g. a StyleGAN pickle without D), or None.
   """
 
   help: str
@@ -55,3 +57,4 @@ class WeightFormat:
   dump: Callable | None = None
   configure: Callable | None = None
   read: Callable | None = None
+  left_fresh: Callable | None = None
