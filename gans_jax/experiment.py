@@ -7,6 +7,7 @@ import data_pipelines
 from data_pipelines import embedded
 from gans_jax import (
   config_utils,
+  determinism,
   evaluation,
   grids,
   loop,
@@ -20,6 +21,7 @@ from gans_jax import (
 def train_and_evaluate(config, workdir, *, stop_after: int | None = None, log=print):
   """Trains ``config`` in ``workdir`` (resuming if it holds a run) and evaluates at the end."""
   config_utils.validate(config)  # Before the data is read: that can take a while.
+  determinism.configure(config)  # A no-op when the CLI did it; notebooks start here.
   run_directory.check_usable(workdir)  # Creates nothing: the loop does, once the data is known.
   return loop.train(resolve(config), workdir, stop_after=stop_after, log=log)
 

@@ -211,26 +211,29 @@ def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _config(args, overrides):
-  from gans_jax import config_utils
+  from gans_jax import config_utils, determinism
 
   config = config_utils.load_config(args.config)
   config_utils.apply_overrides(config, overrides)
+  determinism.configure(config)  # Before any computation: XLA reads its flags once.
   return config
 
 
 def _train(args, overrides) -> None:
-  from gans_jax import config_utils, experiment, loop, parallel, runs
+  from gans_jax import config_utils, determinism, experiment, loop, parallel, runs
 
   saved = args.workdir and pathlib.Path(args.workdir, loop.CONFIG_FILE)
   if args.config is None and saved and saved.exists():
     config = runs.run_config(args.workdir)  # Resuming (or training an import) as it was saved.
     config_utils.apply_overrides(config, overrides)
+    determinism.configure(config)
     config.lock()
     name = str(saved)
   else:
     config = _config(args, overrides)
     name = args.config or config_utils.DEFAULT_CONFIG
-  parallel.initialize_distributed(config.distributed)  # Multi-host runs; before any computation.
+  # Multi-host runs; before any computation.
+  parallel.initialize_distributed(config.distributed, log=lambda line: print(line, flush=True))
   stem = pathlib.Path(name.split(":")[0]).stem
   workdir = args.workdir or f"runs/{stem}_{time.strftime('%Y%m%d-%H%M%S')}"
   print(f"Training {name} in {workdir}", flush=True)

@@ -14,6 +14,7 @@ import data_pipelines
 from gans_jax import (
   checkpointing,
   config_schema,
+  determinism,
   errors,
   evaluation,
   loop,
@@ -54,6 +55,7 @@ def load_run(workdir, config=None) -> tuple[ml_collections.ConfigDict, object]:
     checkpointing.CheckpointError: if the directory holds no config or checkpoint.
   """
   config = config or run_config(workdir)
+  determinism.configure(config)  # Before the first computation (a notebook may start here).
   checkpointer = checkpointing.Checkpointer(pathlib.Path(workdir))
   try:
     if checkpointer.latest_step() is None:
@@ -241,10 +243,10 @@ def translate(
 def _read_inputs(path: str, resolution: int, channels: tuple[int, int]):
   """(inputs, targets or None) in [-1, 1] and the inputs' names (possibly empty) from a folder
   of images or an .npz (see translate)."""
-  from data_pipelines import pipeline
+  from data_pipelines import images as image_conversion
 
   to_model = lambda images, c: np.concatenate(
-    [pipeline.to_model_range(image[None], resolution, c).numpy() for image in images]
+    [image_conversion.to_model_range(image[None], resolution, c) for image in images]
   )
   if str(path).endswith(".npz"):
     with np.load(path) as arrays:

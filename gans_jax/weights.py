@@ -26,6 +26,7 @@ import numpy as np
 from gans_jax import (
   checkpointing,
   config_utils,
+  determinism,
   errors,
   loop,
   run_data,
@@ -106,6 +107,7 @@ def import_weights(
       written then.
   """
   workdir = pathlib.Path(workdir)
+  determinism.configure(config)
   weight_format = format_of(config.family, format_name)
   _check_target(workdir)
   files = _read_files(weight_format, paths)
