@@ -97,28 +97,37 @@ def test_bad_implementation_is_named():
     )
 
 
-@pytest.mark.parametrize(
-  ("module", "input_shape", "expected"),
-  [
-    # DCGAN 64x64 at batch 64: 2.1 G multiply-adds per hidden layer -> sub-pixel phases.
-    (layers.Conv(128, (4, 4), (2, 2), ((1, 1), (1, 1))), (64, 32, 32, 64), "subpixel"),
-    (layers.ConvTranspose(128, (4, 4), (2, 2), ((2, 2), (2, 2))), (64, 8, 8, 256), "subpixel"),
-    # RGB: phases would make 3 channels.
-    (layers.Conv(64, (4, 4), (2, 2), ((1, 1), (1, 1))), (64, 64, 64, 3), "xla"),
-    (layers.ConvTranspose(3, (4, 4), (2, 2), ((2, 2), (2, 2))), (64, 32, 32, 64), "adjoint"),
-    # The default DCGAN (ngf = 16): small layers stay whole.
-    (layers.Conv(32, (4, 4), (2, 2), ((1, 1), (1, 1))), (128, 16, 16, 16), "xla"),
-    (layers.ConvTranspose(32, (4, 4), (2, 2), ((2, 2), (2, 2))), (128, 4, 4, 64), "adjoint"),
-    # pix2pix's inner layers at batch 1: 4-8 M kernel entries, few positions -> matmuls.
-    (layers.Conv(512, (4, 4), (2, 2), ((1, 1), (1, 1))), (1, 8, 8, 512), "matmul"),
-    (layers.ConvTranspose(512, (4, 4), (2, 2), ((2, 2), (2, 2))), (1, 4, 4, 1024), "matmul"),
-    (layers.Conv(64, (3, 3), (1, 1), "SAME"), (64, 32, 32, 64), "xla"),  # Stride 1.
-    (layers.Conv(8, (4, 4), (2, 2), "SAME", implementation="matmul"), (1, 8, 8, 8), "matmul"),
-  ],
-)
+AUTO_CASES = [  # (module, input shape, what "auto" picks on CPU)
+  # DCGAN 64x64 at batch 64: 2.1 G multiply-adds per hidden layer -> sub-pixel phases.
+  (layers.Conv(128, (4, 4), (2, 2), ((1, 1), (1, 1))), (64, 32, 32, 64), "subpixel"),
+  (layers.ConvTranspose(128, (4, 4), (2, 2), ((2, 2), (2, 2))), (64, 8, 8, 256), "subpixel"),
+  # RGB: phases would make 3 channels.
+  (layers.Conv(64, (4, 4), (2, 2), ((1, 1), (1, 1))), (64, 64, 64, 3), "xla"),
+  (layers.ConvTranspose(3, (4, 4), (2, 2), ((2, 2), (2, 2))), (64, 32, 32, 64), "adjoint"),
+  # The default DCGAN (ngf = 16): small layers stay whole.
+  (layers.Conv(32, (4, 4), (2, 2), ((1, 1), (1, 1))), (128, 16, 16, 16), "xla"),
+  (layers.ConvTranspose(32, (4, 4), (2, 2), ((2, 2), (2, 2))), (128, 4, 4, 64), "adjoint"),
+  # pix2pix's inner layers at batch 1: 4-8 M kernel entries, few positions -> matmuls.
+  (layers.Conv(512, (4, 4), (2, 2), ((1, 1), (1, 1))), (1, 8, 8, 512), "matmul"),
+  (layers.ConvTranspose(512, (4, 4), (2, 2), ((2, 2), (2, 2))), (1, 4, 4, 1024), "matmul"),
+  (layers.Conv(64, (3, 3), (1, 1), "SAME"), (64, 32, 32, 64), "xla"),  # Stride 1.
+  (layers.Conv(8, (4, 4), (2, 2), "SAME", implementation="matmul"), (1, 8, 8, 8), "matmul"),
+]
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU choices")
+@pytest.mark.parametrize(("module", "input_shape", "expected"), AUTO_CASES)
 def test_auto_picks_the_documented_implementation_on_cpu(module, input_shape, expected):
-  assert jax.default_backend() == "cpu"
   assert layers.resolve_implementation(module, jnp.zeros(input_shape)) == expected
+
+
+def test_auto_is_xla_s_own_convolution_off_cpu(monkeypatch):
+  """On accelerators "auto" leaves every layer to XLA; an explicit choice stays."""
+  monkeypatch.setattr(layers, "_on_cpu", lambda: False)
+  for module, input_shape, expected in AUTO_CASES:
+    explicit = module.implementation != "auto"
+    got = layers.resolve_implementation(module, jnp.zeros(input_shape))
+    assert got == (expected if explicit else "xla"), module
 
 
 def test_unknown_cpu_convolution_library_is_named():
@@ -127,6 +136,7 @@ def test_unknown_cpu_convolution_library_is_named():
   with pytest.raises(ValueError, match="cpu_convolutions.*'mkl'"):
     compile_options.for_train_step({"cpu_convolutions": "mkl"})
   assert compile_options.for_train_step({"cpu_convolutions": "ynnpack"}) is None
+  on_cpu = jax.default_backend() == "cpu"  # Accelerators get no CPU options.
   assert compile_options.for_train_step({"cpu_convolutions": "eigen"}) == (
-    compile_options.CPU_CONVOLUTIONS_IN_XLA
+    compile_options.CPU_CONVOLUTIONS_IN_XLA if on_cpu else None
   )
