@@ -1,10 +1,13 @@
-"""The tf.data side of gans_jax: sources named by string, a deterministic order, batches.
+"""The data side of gans_jax: sources named by string, a deterministic order, batches.
 
-The only package that imports TensorFlow. ``build`` is the entry point the trainer uses;
-``embedded`` is numpy-only and cheap to import.
+The only package that imports TensorFlow, and only for folders and TFDS (``pipeline``, tf.data):
+sources that sit in memory (the embedded datasets) are batched in numpy (``numpy_pipeline``),
+to the same bits, and so are evaluation references and held-out pairs.
 """
 
+from data_pipelines import numpy_pipeline
 from data_pipelines.held_out import reference_pairs
+from data_pipelines.numpy_pipeline import reference_images
 from data_pipelines.sources import (
   DATASETS,
   POINT_DATASETS,
@@ -19,25 +22,23 @@ from data_pipelines.sources import (
 )
 
 
-def batches(*args, **kwargs):
-  """See ``data_pipelines.pipeline.batches`` (imported lazily: it loads TensorFlow)."""
+def batches(source, **kwargs):
+  """``pipeline.batches``: in numpy for a source in memory, else through tf.data (TensorFlow is
+  imported then)."""
+  if source.arrays is not None:
+    return numpy_pipeline.batches(source, **kwargs)
   from data_pipelines import pipeline
 
-  return pipeline.batches(*args, **kwargs)
+  return pipeline.batches(source, **kwargs)
 
 
-def pair_batches(*args, **kwargs):
-  """See ``data_pipelines.pipeline.pair_batches`` (imported lazily: it loads TensorFlow)."""
+def pair_batches(source, **kwargs):
+  """``pipeline.pair_batches``: in numpy for a source in memory, else through tf.data."""
+  if source.arrays is not None:
+    return numpy_pipeline.pair_batches(source, **kwargs)
   from data_pipelines import pipeline
 
-  return pipeline.pair_batches(*args, **kwargs)
-
-
-def reference_images(*args, **kwargs):
-  """See ``data_pipelines.pipeline.reference_images`` (imported lazily: it loads TensorFlow)."""
-  from data_pipelines import pipeline
-
-  return pipeline.reference_images(*args, **kwargs)
+  return pipeline.pair_batches(source, **kwargs)
 
 
 __all__ = [

@@ -13,11 +13,10 @@ import numpy as np
 
 from data_pipelines import order, quiet_tensorflow
 from data_pipelines.held_out import as_rgb
+from data_pipelines.images import replace_with_noise
 from data_pipelines.sources import DatasetError, PairSource, Source
 
 tf = quiet_tensorflow.import_module()
-
-INPUT_NOISE_SEED = 20170000  # Fixes which pixels of which inputs are noise: part of the data.
 
 
 def to_model_range(images: tf.Tensor, resolution: int, channels: int) -> tf.Tensor:
@@ -165,64 +164,6 @@ def _translate_errors(iterator) -> Iterator[dict[str, np.ndarray]]:
       match = re.search(r"DatasetError: (.*)", error.message)
       raise DatasetError(match.group(1) if match else error.message.splitlines()[0]) from None
     yield batch
-
-
-def reference_images(
-  source: Source, *, count: int, resolution: int, channels: int, seed: int = 0
-) -> np.ndarray:
-  """Real images as the model sees them, for evaluation references: uint8 [n, R, R, C].
-
-  Up to ``count`` examples, the first of a permutation fixed by ``seed`` (all of them, in
-  permuted order, when the source is smaller), preprocessed exactly as training batches are and
-  rounded back to uint8 the way generated samples are (``gans_jax.visualize.to_uint8``).
-
-  Raises:
-    DatasetError: for point data, or naming a file that cannot be read.
-  """
-  if source.kind != "image":
-    raise DatasetError(f"{source.name} holds {source.kind}, not images; image metrics need images.")
-  indices = order.epoch_permutation(seed, 0, source.num_examples)[:count]
-  chunks = []
-  for start in range(0, len(indices), 256):
-    chunk = indices[start : start + 256]
-    if source.arrays is not None:
-      images = tf.constant(source.arrays[0][chunk])
-      chunks.append(to_model_range(images, resolution, channels).numpy())
-      continue
-    for index in chunk:
-      image = source.get(int(index))[0]
-      image = image[..., None] if image.ndim == 2 else image
-      chunks.append(to_model_range(tf.constant(image[None]), resolution, channels).numpy())
-  images = np.concatenate(chunks)
-  return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def replace_with_noise(
-  images: np.ndarray, indices: np.ndarray, pixel_fraction: float, image_fraction: float = 1.0
-) -> np.ndarray:
-  """Tucker 2022's corrupted semantic maps: in a fixed ``image_fraction`` of the examples, a fixed
-  ``pixel_fraction`` of the pixels replaced by uniform random colours.
-
-  Which examples, which pixels and which colours are pure functions of each example's index, so
-  every epoch (and every run) sees the same corrupted dataset.
-
-  Args:
-    images: uint8 [n, H, W, C].
-    indices: int [n], the examples' dataset indices.
-    pixel_fraction, image_fraction: in [0, 1].
-
-  Returns:
-    uint8 [n, H, W, C], a corrupted copy.
-  """
-  images = np.array(images)
-  for row, index in enumerate(indices):
-    rng = np.random.default_rng([INPUT_NOISE_SEED, int(index)])
-    if rng.uniform() >= image_fraction:
-      continue
-    mask = rng.uniform(size=images.shape[1:3]) < pixel_fraction
-    noise = rng.integers(0, 256, images.shape[1:], dtype=np.uint8)
-    images[row][mask] = noise[mask]
-  return images
 
 
 def _pair_indices(source: PairSource, global_batch, seed, start_step, process_index, count):

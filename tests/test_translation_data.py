@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 import data_pipelines
-from data_pipelines import held_out, pipeline, scenes
+from data_pipelines import pipeline, scenes
+from data_pipelines.images import replace_with_noise
 
 
 def test_scenes_are_deterministic_and_maps_use_the_palette():
@@ -178,28 +179,13 @@ def test_kth_held_out_pair_is_the_kth_files_a_and_b(tmp_path, make):
       np.testing.assert_array_equal(image, pipeline.to_model_range(expected[k][None], size, 3)[0])
 
 
-def test_held_out_conversion_is_the_pipelines_bit_for_bit():
-  every_value = np.arange(256, dtype=np.uint8).reshape(16, 16, 1)
-  rgb = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
-  # Native size (numpy: grey to RGB, grey, RGB), then resized and luma (TensorFlow).
-  for image, size, channels in (
-    (every_value, 16, 3), (every_value, 16, 1), (rgb, 16, 3), (rgb, 8, 3), (rgb, 16, 1),
-  ):  # fmt: skip
-    got = held_out.to_model_range(image, size, channels)
-    expected = pipeline.to_model_range(image[None], size, channels).numpy()[0]
-    assert got.dtype == np.float32
-    np.testing.assert_array_equal(got, expected)
-  with pytest.raises(data_pipelines.DatasetError, match="2-channel"):
-    held_out.to_model_range(rgb[..., :2], 16, 3)
-
-
-def test_held_out_pairs_at_their_own_size_need_no_tensorflow(tmp_path):
+def test_held_out_pairs_need_no_tensorflow_even_resized(tmp_path):
   name, _, _ = _paired_folder(tmp_path)
   program = (
     "import sys, data_pipelines\n"
     f"source = data_pipelines.build_source({name!r}, split='test')\n"
-    "inputs, targets = data_pipelines.reference_pairs(source, count=4, resolution=8)\n"
-    "assert inputs.shape == targets.shape == (4, 8, 8, 3), inputs.shape\n"
+    "inputs, targets = data_pipelines.reference_pairs(source, count=4, resolution=12)\n"
+    "assert inputs.shape == targets.shape == (4, 12, 12, 3), inputs.shape\n"
     "assert 'tensorflow' not in sys.modules\n"
   )
   subprocess.run([sys.executable, "-c", program], check=True)
@@ -242,11 +228,11 @@ def test_paired_folder_reads_a_and_b_from_their_own_files(tmp_path):
 
 def test_input_noise_is_fixed_per_example():
   images = np.zeros((40, 16, 16, 3), np.uint8)
-  noisy = pipeline.replace_with_noise(images, np.arange(40), 0.25)
+  noisy = replace_with_noise(images, np.arange(40), 0.25)
   changed = (noisy != 0).any(-1).mean(axis=(1, 2))  # Fraction of pixels changed per image.
   assert 0.18 < changed.mean() < 0.27  # 1/4 of the pixels, a few draws of exactly 0 aside.
-  np.testing.assert_array_equal(noisy, pipeline.replace_with_noise(images, np.arange(40), 0.25))
-  half = pipeline.replace_with_noise(images, np.arange(40), 0.25, image_fraction=0.5)
+  np.testing.assert_array_equal(noisy, replace_with_noise(images, np.arange(40), 0.25))
+  half = replace_with_noise(images, np.arange(40), 0.25, image_fraction=0.5)
   touched = (half != 0).any(axis=(1, 2, 3))
   assert 10 < touched.sum() < 30
   np.testing.assert_array_equal(half[touched], noisy[touched])  # The same noise where applied.
