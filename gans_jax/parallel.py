@@ -18,6 +18,7 @@ then feeds its own slice of the global batch and ``to_global`` assembles the glo
 from __future__ import annotations
 
 import glob
+import inspect
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -207,11 +208,46 @@ def distributed_arguments(
   return arguments
 
 
-def initialize_distributed(section) -> bool:
-  """Starts ``jax.distributed`` when ``distributed_arguments`` says so; call it before any JAX
-  computation. Returns whether it did."""
+# config.distributed's timeouts -> jax.distributed.initialize's arguments (those this jax has).
+_TIMEOUTS = {
+  "initialization_timeout_s": "initialization_timeout",
+  "heartbeat_timeout_s": "heartbeat_timeout_seconds",
+  "shutdown_timeout_s": "shutdown_timeout_seconds",
+}
+
+
+def timeout_arguments(section, accepted) -> dict:
+  """The section's timeouts as ``jax.distributed.initialize`` names them, for the names in
+  ``accepted`` (older jax versions lack some)."""
+  return {
+    theirs: int(section[ours])
+    for ours, theirs in _TIMEOUTS.items()
+    if ours in section and theirs in accepted
+  }
+
+
+def initialize_distributed(section, log=print) -> bool:
+  """Starts ``jax.distributed`` when ``distributed_arguments`` says so, with the section's
+  timeouts; call it before any JAX computation. Returns whether it did.
+
+  JAX ends a process that waits past its initialization timeout with a fatal error of its own
+  (no Python exception), so the line logged first says who is waiting, where and for how long.
+  """
   arguments = distributed_arguments(section, os.environ, on_cloud_tpu_vm())
   if arguments is None:
     return False
+  accepted = inspect.signature(jax.distributed.initialize).parameters
+  arguments |= timeout_arguments(section, accepted)
+  who = (
+    f"process {arguments['process_id']} of {arguments['num_processes']}"
+    if "process_id" in arguments and "num_processes" in arguments
+    else "this process (id and count detected)"
+  )
+  where = arguments.get("coordinator_address") or "the detected coordinator"
+  log(
+    f"Joining jax.distributed at {where} as {who}; every process must join within "
+    f"{section.get('initialization_timeout_s', 300)} s (config.distributed."
+    "initialization_timeout_s)."
+  )
   jax.distributed.initialize(**arguments)
   return True

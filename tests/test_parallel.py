@@ -3,6 +3,7 @@ bfloat16, the mesh and distributed settings, and a train step that traces once."
 
 import dataclasses
 import fcntl
+import inspect
 import json
 import os
 import pathlib
@@ -17,7 +18,16 @@ import ml_collections
 import numpy as np
 import pytest
 
-from gans_jax import config_utils, experiment, loop, models, parallel, runs, trainers
+from gans_jax import (
+  config_schema,
+  config_utils,
+  experiment,
+  loop,
+  models,
+  parallel,
+  runs,
+  trainers,
+)
 from tests import parallel_worker
 from tests.helpers import ROOT, tiny_config
 
@@ -276,6 +286,17 @@ def test_distributed_settings_from_config_and_environment():
     parallel.distributed_arguments(_distributed(), {"JAX_COORDINATOR_ADDRESS": "h:1234"})
   with pytest.raises(parallel.ParallelError, match="mode='sometimes'"):
     parallel.distributed_arguments(_distributed(mode="sometimes"), {})
+
+
+def test_timeouts_reach_jax_distributed_under_its_own_names():
+  section = config_schema.base_config("gan").distributed
+  accepted = inspect.signature(jax.distributed.initialize).parameters
+  given = parallel.timeout_arguments(section, accepted)
+  assert given["initialization_timeout"] == 900  # Generous: JAX's default is 300 s.
+  assert given.get("shutdown_timeout_seconds", 3600) == 3600
+  assert parallel.timeout_arguments(section, {"initialization_timeout"}) == {
+    "initialization_timeout": 900
+  }  # An older jax without the other two.
 
 
 def test_placement_fields_may_change_on_resume():
