@@ -41,27 +41,6 @@ CASES = {
 }
 
 
-def _batch(config, stage, key):
-  """Fixed random data in the shape the family's step reads (no TensorFlow)."""
-  import jax
-  import jax.numpy as jnp
-
-  from gans_jax import run_data, trainers
-
-  if trainers.get_family(config.family).translates:
-    size = config.data.load_size
-    shape_a = (config.batch_size, size, size, config.data.input_channels)
-    shape_b = (config.batch_size, size, size, config.data.channels)
-    key_a, key_b = jax.random.split(key)
-    return {
-      "a": jax.random.uniform(key_a, shape_a, minval=-1, maxval=1),
-      "b": jax.random.uniform(key_b, shape_b, minval=-1, maxval=1),
-    }
-  shape = run_data.sample_shape(config)
-  x = jax.random.uniform(key, (stage.batch_size, *shape), minval=-1, maxval=1)
-  return {"x": x, "label": jnp.zeros((stage.batch_size,), jnp.int32)}
-
-
 def _digest(leaves) -> str:
   import numpy as np
 
@@ -76,6 +55,7 @@ def determinism_case(spec: str, overrides: list[str], steps: int) -> dict:
   import jax
   import numpy as np
 
+  from benchmarks import train_step
   from gans_jax import config_utils, loop, run_data, trainers
 
   config = config_utils.load_config(spec)
@@ -85,7 +65,9 @@ def determinism_case(spec: str, overrides: list[str], steps: int) -> dict:
   stage = family.schedule(config, shape)[0]
   static = {"stage": stage} if family.stages else {}
   step = jax.jit(lambda s, b: family.train_step(s, b, config=config, **static), donate_argnums=0)
-  batches = [_batch(config, stage, jax.random.PRNGKey(100 + i)) for i in range(steps)]
+  batches = [
+    train_step.random_batch(config, stage, jax.random.PRNGKey(100 + i)) for i in range(steps)
+  ]
   finals, seconds = [], []
   for _ in range(2):
     state = loop.initial_state(config, shape)

@@ -29,21 +29,24 @@ def _jax_round(variables, images, batch):
   return time.perf_counter() - start
 
 
-def _torch_round(model, images, batch):
+def _torch_round(model, images, batch, device="cpu"):
   import torch
 
   start = time.perf_counter()
   with torch.no_grad():
     for i in range(0, len(images), batch):
-      model(torch.from_numpy(images[i : i + batch]).permute(0, 3, 1, 2))
+      features = model(torch.from_numpy(images[i : i + batch]).to(device).permute(0, 3, 1, 2))
+      features[0].cpu()  # As FID code does: the features come back to the host.
   return time.perf_counter() - start
 
 
-def measure(batch: int, num_images: int, rounds: int) -> dict:
+def measure(batch: int, num_images: int, rounds: int, device: str = "cpu") -> dict:
+  """Both networks' images/s; ``device`` is PyTorch's ("cpu" or "cuda"), JAX uses its default."""
   import torch
 
   state_dict = inception_torch.random_state_dict(0)
   model, _ = inception_torch.pytorch_fid_model(state_dict)
+  model = model.to(device)
   with tempfile.TemporaryDirectory() as folder:
     inception.save_variables(inception_torch.convert_state_dict(state_dict), f"{folder}/w.npz")
     variables = inception.load_variables(f"{folder}/w.npz")
@@ -52,11 +55,11 @@ def measure(batch: int, num_images: int, rounds: int) -> dict:
   start = time.perf_counter()
   inception.extract(variables, images[:batch], ("pool3",), batch)
   compile_and_first = time.perf_counter() - start
-  _torch_round(model, images[:batch], batch)  # Warm-up.
+  _torch_round(model, images[:batch], batch, device)  # Warm-up.
   jax_times, torch_times = [], []
   for _ in range(rounds):
     jax_times.append(_jax_round(variables, images, batch))
-    torch_times.append(_torch_round(model, images, batch))
+    torch_times.append(_torch_round(model, images, batch, device))
   jax_rate = num_images / statistics.median(jax_times)
   torch_rate = num_images / statistics.median(torch_times)
   return {
@@ -68,6 +71,7 @@ def measure(batch: int, num_images: int, rounds: int) -> dict:
     "gans_jax_compile_and_first_batch_sec": round(compile_and_first, 2),
     "compiler_options": compile_options.for_cpu_convolutions(),
     "torch_threads": torch.get_num_threads(),
+    "torch_device": device,
     "backend": jax.default_backend(),
     "devices": jax.device_count(),
   }

@@ -2,6 +2,8 @@
 
   python -m benchmarks.train_step --config configs/dcgan.py:resolution=64,channels=3,width=64
   python -m benchmarks.train_step --config configs/gan.py:dataset=ring8 --batch 256
+  python -m benchmarks.train_step --stage last \
+    --config stylegan:paper=true,dataset=digits,resolution=256,channels=3
 
 Times the jitted step alone (random data already on the device, state donated), after a warm-up,
 as the median over several timed runs of a fixed number of steps.
@@ -20,22 +22,37 @@ import jax.numpy as jnp
 from gans_jax import compile_options, config_utils, loop, parallel, run_data, trainers
 
 
-def measure(config, *, steps: int = 10, repeats: int = 5) -> dict:
-  """Compiles and times ``config``'s train step; returns images/s, compile time and more."""
+def random_batch(config, stage, key) -> dict:
+  """Random data in the shape the family's step reads at ``stage`` (no dataset, no TensorFlow):
+  {"x", "label"} for one domain, {"a", "b"} at the load size for a translating family."""
+  examples = stage.batch_size
+  if trainers.get_family(config.family).translates:
+    size = config.data.load_size
+    key_a, key_b = jax.random.split(key)
+    return {
+      "a": jax.random.uniform(key_a, (examples, size, size, config.data.input_channels), minval=-1),
+      "b": jax.random.uniform(key_b, (examples, size, size, config.data.channels), minval=-1),
+    }
+  shape = run_data.sample_shape(config)
+  return {
+    "x": jax.random.uniform(key, (examples, *shape), minval=-1, maxval=1),
+    "label": jnp.zeros((examples,), jnp.int32),
+  }
+
+
+def measure(config, *, steps: int = 10, repeats: int = 5, stage: str = "first") -> dict:
+  """Compiles and times ``config``'s train step at its ``stage`` ("first" or "last": a growing
+  family's full resolution); returns images/s, compile time and more."""
   family = trainers.get_family(config.family)
   mesh = parallel.make_mesh()
   shape = run_data.sample_shape(config)
-  examples = config.batch_size * config.d_steps
-  batch = parallel.to_global(
-    {
-      "x": jax.random.uniform(jax.random.PRNGKey(1), (examples, *shape), minval=-1, maxval=1),
-      "label": jnp.zeros((examples,), jnp.int32),
-    },
-    mesh,
-  )
+  schedule = family.schedule(config, shape)
+  chosen = schedule[0] if stage == "first" else schedule[-1]
+  batch = parallel.to_global(random_batch(config, chosen, jax.random.PRNGKey(1)), mesh)
   state = jax.device_put(loop.initial_state(config, shape), parallel.replicated(mesh))
+  static = {"stage": chosen} if family.stages else {}
   step = jax.jit(
-    lambda s, b: family.train_step(s, b, config=config),
+    lambda s, b: family.train_step(s, b, config=config, **static),
     donate_argnums=0,
     compiler_options=compile_options.for_train_step(config),
   )
@@ -54,10 +71,11 @@ def measure(config, *, steps: int = 10, repeats: int = 5) -> dict:
     timings.append((time.perf_counter() - started) / steps)
   median = statistics.median(timings)
   return {
-    "config": config.model.generator.name,
-    "batch_size": config.batch_size,
+    "config": config.model.generator.get("name", config.family),
+    "batch_size": chosen.batch_size // config.d_steps,
+    "resolution": 4 * 2**chosen.level if "progressive" in config else shape[0],
     "d_steps": config.d_steps,
-    "images_per_sec": round(config.batch_size / median, 1),
+    "images_per_sec": round(chosen.batch_size / config.d_steps / median, 1),
     "step_ms": round(median * 1000, 2),
     "compile_sec": round(compile_sec, 2),
     "devices": jax.device_count(),
@@ -71,11 +89,13 @@ def main(argv=None) -> None:
   parser.add_argument("--batch", type=int, help="override batch_size")
   parser.add_argument("--steps", type=int, default=10, help="steps per timed run")
   parser.add_argument("--repeats", type=int, default=5, help="timed runs (the median is kept)")
+  parser.add_argument("--stage", choices=("first", "last"), default="first",
+                      help="a growing family's stage (last: the full resolution)")  # fmt: skip
   args = parser.parse_args(argv)
   config = config_utils.load_config(args.config)
   if args.batch:
     config_utils.apply_overrides(config, [f"batch_size={args.batch}"])
-  result = measure(config, steps=args.steps, repeats=args.repeats)
+  result = measure(config, steps=args.steps, repeats=args.repeats, stage=args.stage)
   result["config"] = args.config or "configs/dcgan.py"
   print(json.dumps(result))
 
