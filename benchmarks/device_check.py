@@ -36,6 +36,8 @@ import tempfile
 import time
 import traceback
 
+from benchmarks import device_probe
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TEST_MODULES = (
   "tests/test_determinism.py",
@@ -240,16 +242,7 @@ def _run_part(part: str, args) -> dict:
   command = [sys.executable, "-m", "benchmarks.device_check", "--part", part,
              "--steps", str(args.steps), "--speed-steps", str(args.speed_steps),
              "--timeout", str(args.timeout), *(["--small"] if args.small else [])]  # fmt: skip
-  started = time.perf_counter()
-  try:
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
-  except subprocess.TimeoutExpired:
-    return {"error": f"timed out after {args.timeout} s"}
-  if done.returncode:
-    return {"error": done.stderr[-3000:]}
-  result = json.loads(done.stdout.strip().splitlines()[-1])
-  result["part_seconds"] = round(time.perf_counter() - started, 1)
-  return result
+  return device_probe.run_part(command, args.timeout, cwd=ROOT)
 
 
 def main(argv=None) -> None:

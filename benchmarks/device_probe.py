@@ -172,15 +172,12 @@ def torch_speed(args) -> dict:
 PARTS = {"determinism": determinism, "speed": speed, "torch": torch_speed}
 
 
-def _run_part(part: str, args, extra_flag: str) -> dict:
-  env = dict(os.environ)
-  env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), extra_flag]))
-  options = ["--steps", str(args.steps), "--cases", args.cases, "--batches", args.batches]
-  command = [sys.executable, "-m", "benchmarks.device_probe", "--part", part, *options]
-  timeout = args.timeout
+def run_part(command: list[str], timeout: float, **options) -> dict:
+  """Runs one part's ``command`` (``subprocess.run`` ``options``: env, cwd); its last line of
+  output is the part's JSON result, else the error (its stderr, or the timeout) is."""
   started = time.perf_counter()
   try:
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **options)
   except subprocess.TimeoutExpired:
     return {"error": f"timed out after {timeout} s"}
   if done.returncode:
@@ -188,6 +185,14 @@ def _run_part(part: str, args, extra_flag: str) -> dict:
   result = json.loads(done.stdout.strip().splitlines()[-1])
   result["part_seconds"] = round(time.perf_counter() - started, 1)
   return result
+
+
+def _run_part(part: str, args, extra_flag: str) -> dict:
+  env = dict(os.environ)
+  env["XLA_FLAGS"] = " ".join(filter(None, [env.get("XLA_FLAGS", ""), extra_flag]))
+  options = ["--steps", str(args.steps), "--cases", args.cases, "--batches", args.batches]
+  command = [sys.executable, "-m", "benchmarks.device_probe", "--part", part, *options]
+  return run_part(command, args.timeout, env=env)
 
 
 def main(argv=None) -> None:

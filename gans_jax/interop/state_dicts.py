@@ -61,29 +61,47 @@ def without_wrappers(state: dict) -> tuple[dict, list[str]]:
   return {k: v for k, v in state.items() if k not in dropped}, dropped
 
 
+def placed(template: dict, entries, values: dict, source: str, layouts=None, what="") -> dict:
+  """``template`` (a tree of arrays, for shapes) with every entry's array of ``values`` in place.
+
+  Args:
+    entries: each with ``ours`` (the path in ``template``), ``theirs`` (the key in ``values``)
+      and ``kind`` (its layout).
+    layouts: (to_ours, to_theirs) of (array, kind); this module's by default.
+    what: how an error names a key ("variable " for NVlabs' variables).
+
+  Raises:
+    errors.UsageError: naming ``source`` and the key, for a key ``values`` lacks or an array
+      whose shape differs from the network's (both shapes, in the other codebase's layout).
+  """
+  ours_of, theirs_of = layouts or (to_ours, to_theirs)
+  tree = _copy(template)
+  for entry in entries:
+    if entry.theirs not in values:
+      raise errors.UsageError(f"{source}: no {what}{entry.theirs!r} (the network needs it).")
+    node = tree
+    for part in entry.ours[:-1]:
+      node = node[part]
+    expected = theirs_of(np.zeros(np.shape(node[entry.ours[-1]])), entry.kind).shape
+    given = np.asarray(values[entry.theirs], np.float32)
+    if given.shape != expected:
+      raise errors.UsageError(
+        f"{source}: {entry.theirs!r} has shape {given.shape}, the network's is {expected}."
+      )
+    node[entry.ours[-1]] = ours_of(given, entry.kind)
+  return tree
+
+
 def import_variables(template: dict, entries: list[Entry], state: dict, source: str) -> dict:
   """``template`` (a network's flax variables, for shapes) with every entry's tensor of
-  ``state`` (a state dict ``without_wrappers``) in place, as float32.
+  ``state`` (a state dict ``without_wrappers``) in place, as float32 (``placed``).
 
   Raises:
     errors.UsageError: naming ``source`` and the key, for a key the state dict lacks, a tensor
       whose shape differs from the network's (both shapes, in the reference's layout), or a key
       the network has no place for.
   """
-  variables = _copy(template)
-  for entry in entries:
-    if entry.theirs not in state:
-      raise errors.UsageError(f"{source}: no {entry.theirs!r} (the network needs it).")
-    node = variables
-    for part in entry.ours[:-1]:
-      node = node[part]
-    expected = to_theirs(np.zeros(np.shape(node[entry.ours[-1]])), entry.kind).shape
-    given = np.asarray(state[entry.theirs], np.float32)
-    if given.shape != expected:
-      raise errors.UsageError(
-        f"{source}: {entry.theirs!r} has shape {given.shape}, the network's is {expected}."
-      )
-    node[entry.ours[-1]] = to_ours(given, entry.kind)
+  variables = placed(template, entries, state, source)
   unused = sorted(set(state) - {entry.theirs for entry in entries})
   if unused:
     raise errors.UsageError(

@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 from gans_jax import errors
+from gans_jax.interop import state_dicts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -314,30 +315,10 @@ def to_theirs(array: np.ndarray, kind: str) -> np.ndarray:
 
 def import_params(template: dict, variables: list[Variable], values: dict, source: str) -> dict:
   """``template`` (the project's params, for shapes) with every listed variable of ``values``
-  ({NVlabs name: array}) in place.
+  ({NVlabs name: array}) in place (``state_dicts.placed`` with this module's layouts).
 
   Raises:
     errors.UsageError: naming ``source`` and the variable when it is missing or its shape is not
       the network's (both shapes, NVlabs' layout).
   """
-  params = _copy(template)
-  for variable in variables:
-    if variable.theirs not in values:
-      raise errors.UsageError(f"{source}: no variable {variable.theirs!r} (the network needs it).")
-    node = params
-    for part in variable.ours[:-1]:
-      node = node[part]
-    expected = to_theirs(np.zeros(np.shape(node[variable.ours[-1]])), variable.kind).shape
-    given = np.asarray(values[variable.theirs])
-    if given.shape != expected:
-      raise errors.UsageError(
-        f"{source}: {variable.theirs!r} has shape {given.shape}, the network's is {expected}."
-      )
-    node[variable.ours[-1]] = to_ours(given, variable.kind)
-  return params
-
-
-def _copy(tree):
-  if isinstance(tree, dict):
-    return {k: _copy(v) for k, v in tree.items()}
-  return np.array(tree)
+  return state_dicts.placed(template, variables, values, source, (to_ours, to_theirs), "variable ")
