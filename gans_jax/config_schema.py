@@ -42,8 +42,7 @@ def _run_fields(family: str) -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.family = family  # Trainer in gans_jax/trainers (see gans_jax.trainers.FAMILIES).
   config.seed = 0  # Root of every PRNG key and of the data order.
-  # Bitwise-reproducible runs on GPU too (XLA_FLAGS=--xla_gpu_deterministic_ops=true, set before
-  # the backend starts; gans_jax.determinism); false leaves XLA's defaults. CPU and TPU need none.
+  # Bitwise runs on GPU too (XLA's deterministic ops; gans_jax.determinism); false: XLA's defaults.
   config.deterministic = True
   config.num_steps = 1000  # Generator updates (each preceded by `d_steps` D updates).
   config.batch_size = 64  # Global batch per D or G update, split over all devices.
@@ -119,12 +118,10 @@ def _placement_fields(config) -> None:
   config.distributed.coordinator_address = ""  # host:port of process 0 ("": detected).
   config.distributed.num_processes = 0  # 0: detected.
   config.distributed.process_id = -1  # -1: detected.
-  # Generous for slow or loaded hosts (JAX's own: 300, 100 and 300 s). Every process must join
-  # within the first; a process silent for the second is taken for dead; finished processes wait
-  # up to the third for the last one (process 0 evaluates alone at the end of a run).
-  config.distributed.initialization_timeout_s = 900
-  config.distributed.heartbeat_timeout_s = 300
-  config.distributed.shutdown_timeout_s = 3600
+  # Seconds, generous for loaded hosts (JAX's: 300, 100, 300); see gans_jax.parallel.
+  config.distributed.initialization_timeout_s = 900  # Every process must have joined by then.
+  config.distributed.heartbeat_timeout_s = 300  # A process silent this long is taken for dead.
+  config.distributed.shutdown_timeout_s = 3600  # Finished processes wait for the last one.
 
 
 def _evaluation_fields(config) -> None:
