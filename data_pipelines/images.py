@@ -14,6 +14,7 @@ TensorFlow on upsampling, downsampling and odd sizes).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -25,9 +26,11 @@ LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601, as Tens
 INPUT_NOISE_SEED = 20170000  # Fixes which pixels of which inputs are noise: part of the data.
 
 
+@functools.cache  # Per (out, in) size: every batch of a run resizes alike.
 def _spans(output_size: int, input_size: int) -> tuple[np.ndarray, np.ndarray]:
   """(starts int [out], weights float32 [out, span]) of the triangle kernel, antialiased, for an
-  axis of ``input_size`` pixels resized to ``output_size`` (scale = out / in, no translation)."""
+  axis of ``input_size`` pixels resized to ``output_size`` (scale = out / in, no translation);
+  read-only, as they are shared."""
   scale = _F(_F(output_size) / _F(input_size))  # TensorFlow divides the float32 sizes.
   inv_scale = _F(1.0 / float(scale))  # A double division rounded to float32, as the kernel's.
   kernel_scale = max(inv_scale, _F(1.0))  # Antialiasing widens the kernel when shrinking.
@@ -53,6 +56,7 @@ def _spans(output_size: int, input_size: int) -> tuple[np.ndarray, np.ndarray]:
     if abs(total) >= 1000 * np.finfo(np.float32).tiny:
       weights[x, : len(taps)] = np.array(taps, np.float32) * _F(_F(1.0) / total)
     starts[x] = start
+  starts.flags.writeable = weights.flags.writeable = False
   return starts, weights
 
 

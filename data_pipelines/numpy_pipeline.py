@@ -67,31 +67,37 @@ def pair_batches(
   process_count: int = 1,
 ) -> Iterator[dict[str, np.ndarray]]:
   """``pipeline.pair_batches`` (same arguments, same batches) of a source with ``arrays``."""
-  images_a, images_b = source.arrays
-  pixel_fraction, image_fraction = input_noise
-  step = start_step
-
-  def order_of(num_examples, stream):
-    return order.example_indices(
-      step, global_batch=global_batch, num_examples=num_examples, seed=seed,
-      process_index=process_index, process_count=process_count, stream=stream,
-    )  # fmt: skip
 
   def converted(image, c):
     return to_model_range(image[None], resolution, c)[0]
 
+  step = start_step
   while True:
-    indices_a = order_of(source.num_a, 0)
-    indices_b = indices_a if source.paired else order_of(source.num_b, 1)
+    indices_a, indices_b = order.pair_indices(
+      step, num_a=source.num_a, num_b=source.num_b, paired=source.paired,
+      global_batch=global_batch, seed=seed, process_index=process_index,
+      process_count=process_count,
+    )  # fmt: skip
     batch_a, batch_b = [], []
     for index_a, index_b in zip(indices_a, indices_b, strict=True):
-      image_a, image_b = as_rgb(images_a[index_a]), as_rgb(images_b[index_b])
-      if pixel_fraction:
-        image_a = replace_with_noise(image_a[None], [index_a], pixel_fraction, image_fraction)[0]
+      image_a, image_b = pair_images(source, int(index_a), int(index_b), input_noise)
       batch_a.append(converted(image_a, channels[0]))
       batch_b.append(converted(image_b, channels[1]))
     yield {"a": np.stack(batch_a), "b": np.stack(batch_b)}
     step += 1
+
+
+def pair_images(
+  source: PairSource, index_a: int, index_b: int, input_noise: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+  """Example ``index_a`` of domain A and ``index_b`` of B as uint8 RGB, A with Tucker 2022's
+  input noise (``images.replace_with_noise``; (pixel fraction, image fraction), (0, 0): none):
+  what both pipelines load for a pair."""
+  image_a, image_b = (as_rgb(image) for image in source.get(index_a, index_b))
+  pixel_fraction, image_fraction = input_noise
+  if pixel_fraction:
+    image_a = replace_with_noise(image_a[None], [index_a], pixel_fraction, image_fraction)[0]
+  return image_a, image_b
 
 
 def reference_images(

@@ -56,3 +56,24 @@ def example_indices(
     mask = epochs == epoch
     indices[mask] = epoch_permutation(seed, int(epoch), num_examples, stream)[offsets[mask]]
   return indices
+
+
+def pair_indices(
+  step: int,
+  *,
+  num_a: int,
+  num_b: int,
+  paired: bool,
+  global_batch: int,
+  seed: int,
+  process_index: int = 0,
+  process_count: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+  """(A indices, B indices) int64 [global_batch // process_count] of a two-domain source at
+  ``step``: the same ones when ``paired``, independent orders (streams 0 and 1) when not."""
+  of = lambda num_examples, stream: example_indices(
+    step, global_batch=global_batch, num_examples=num_examples, seed=seed,
+    process_index=process_index, process_count=process_count, stream=stream,
+  )  # fmt: skip
+  indices_a = of(num_a, 0)
+  return indices_a, (indices_a if paired else of(num_b, 1))

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from data_pipelines import order, quiet_tensorflow
-from data_pipelines.held_out import as_rgb
-from data_pipelines.images import replace_with_noise
+from data_pipelines.numpy_pipeline import pair_images
 from data_pipelines.sources import DatasetError, PairSource, Source
 
 tf = quiet_tensorflow.import_module()
@@ -167,16 +166,13 @@ def _translate_errors(iterator) -> Iterator[dict[str, np.ndarray]]:
 
 
 def _pair_indices(source: PairSource, global_batch, seed, start_step, process_index, count):
-  """Per step: (A indices, B indices) int64 [local]; the same ones when paired, independent
-  orders (streams 0 and 1) when not."""
-  order_of = lambda n, stream, step: order.example_indices(
-    step, global_batch=global_batch, num_examples=n, seed=seed, process_index=process_index,
-    process_count=count, stream=stream,
-  )  # fmt: skip
+  """Per step: ``order.pair_indices``, (A indices, B indices) int64 [local]."""
 
   def indices_of_step(step):
-    a = order_of(source.num_a, 0, step)
-    return a, (a if source.paired else order_of(source.num_b, 1, step))
+    return order.pair_indices(
+      step, num_a=source.num_a, num_b=source.num_b, paired=source.paired,
+      global_batch=global_batch, seed=seed, process_index=process_index, process_count=count,
+    )  # fmt: skip
 
   return _per_step(start_step, indices_of_step, 2, global_batch // count)
 
@@ -209,13 +205,9 @@ def pair_batches(
   """
   local = global_batch // process_count
   indices = _pair_indices(source, global_batch, seed, start_step, process_index, process_count)
-  pixel_fraction, image_fraction = input_noise
 
   def load_pair(index_a, index_b):
-    image_a, image_b = (as_rgb(image) for image in source.get(int(index_a), int(index_b)))
-    if pixel_fraction:
-      image_a = replace_with_noise(image_a[None], [index_a], pixel_fraction, image_fraction)[0]
-    return image_a, image_b
+    return pair_images(source, int(index_a), int(index_b), input_noise)
 
   def load(index_a, index_b):
     image_a, image_b = tf.numpy_function(
