@@ -64,7 +64,7 @@ def load_run(workdir, config=None) -> tuple[ml_collections.ConfigDict, object]:
     device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
     structure = jax.tree.map(
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
-      jax.eval_shape(lambda: loop.initial_state(config, run_data.sample_shape(config))),
+      loop.initial_state_shapes(config, run_data.sample_shape(config)),
     )
     state = checkpointer.restore(structure)
   finally:
@@ -306,7 +306,7 @@ def describe(config) -> dict:
   """Parameter counts and G's output shape for a config, without data or training."""
   shape = run_data.sample_shape(config)
   family = trainers.get_family(config.family)
-  state = jax.eval_shape(lambda: loop.initial_state(config, shape))  # No memory, no FLOPs.
+  state = loop.initial_state_shapes(config, shape)  # No memory, no FLOPs.
   if family.translates:
     inputs = jax.ShapeDtypeStruct((1, *shape[:2], config.data.input_channels), np.float32)
     output = jax.eval_shape(family.translate, state, inputs, jax.random.PRNGKey(0))

@@ -115,9 +115,9 @@ def import_weights(
     config = weight_format.configure(config, files, log)
   config_utils.validate(config)
   shape = run_data.sample_shape(config)
-  # Every file is checked against the state's shapes first: a wrong file fails in a second, not
-  # after the networks' initialisation (which compiles each layer on CPU: tens of seconds).
-  shapes = jax.eval_shape(lambda: loop.initial_state(config, shape))
+  # Every file is checked against the state's shapes first: a wrong file fails at once, not after
+  # the networks' initialisation (a compilation, seconds for a large network).
+  shapes = loop.initial_state_shapes(config, shape)
   zeros = jax.tree.map(lambda leaf: np.zeros(leaf.shape, leaf.dtype), shapes)
   weight_format.load(config, zeros, files, lambda line: None)
   state = weight_format.load(config, loop.initial_state(config, shape), files, log)

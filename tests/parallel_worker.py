@@ -138,6 +138,7 @@ def run_variant(family: str, variant: str, workdir: pathlib.Path) -> dict:
       sgd_config, run_data.sample_shape(sgd_config), mesh_of(sgd_config)
     )
     before = parallel.to_host(before)
+    arrays.update(flat(trainable(before), "init/"))  # The fresh state, in this variant's layout.
     after, _ = train(sgd_config, workdir / "sgd")
     for role in ("g", "d"):
       grads = jax.tree.map(

@@ -112,6 +112,7 @@ def test_one_and_eight_devices_agree(device_runs):
   """dcgan (BatchNorm), pix2pix (BatchNorm, dropout, jitter) and dcgan with the fully sharded
   state, 1 device vs 8, in one test so that one xdist worker makes the runs:
 
+  - the initial states are bitwise equal (``loop.sharded_initial_state``);
   - the first step's gradients and every step's losses agree to float rounding;
   - parameters after 4 Adam steps: Adam's first updates follow the gradient's sign, so float
     noise that flips the sign of a near-zero gradient entry moves that parameter by up to 2 lr in
@@ -126,6 +127,8 @@ def test_one_and_eight_devices_agree(device_runs):
     run = f"{family} {variant}"
     assert int(one["device_count"]) == 1 and int(eight["device_count"]) == 8
     assert (int(eight["sharded_arrays"]) > 0) == (variant == "fsdp"), run  # Really split.
+    for key in [k for k in one if k.startswith("init/")]:  # One program draws every layout's.
+      np.testing.assert_array_equal(eight[key], one[key], err_msg=run + key)
     for key in [k for k in one if k.startswith("grad/")]:
       scale = float(np.max(np.abs(one[key]))) + 1e-12
       np.testing.assert_allclose(eight[key], one[key], rtol=0, atol=1e-4 * scale, err_msg=run + key)

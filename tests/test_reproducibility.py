@@ -133,3 +133,39 @@ def test_named_keys_are_the_plain_split_in_order():
   )
   with pytest.raises(ValueError, match="never used twice"):
     run_keys.split(key, "z", "z")
+
+
+def test_initial_state_is_one_program_whatever_the_layout():
+  """``initial_state`` (default device), ``sharded_initial_state`` (the mesh's layout) and
+  ``initial_state_shapes`` agree: same structure, same bits, computed once each."""
+  from gans_jax import parallel
+
+  config = tiny_config()
+  state = loop.initial_state(config, (8, 8, 1))
+  assert_bitwise_equal(loop.initial_state(config, (8, 8, 1)), state)
+  placed, shardings = loop.sharded_initial_state(
+    config, (8, 8, 1), parallel.make_mesh(config.parallel.mesh_shape)
+  )
+  assert_bitwise_equal(placed, state)
+  assert jax.tree.structure(shardings).num_leaves == jax.tree.structure(state).num_leaves
+  shapes = loop.initial_state_shapes(config, (8, 8, 1))
+  assert [(s.shape, s.dtype) for s in jax.tree.leaves(shapes)] == [
+    (x.shape, x.dtype) for x in jax.tree.leaves(state)
+  ]
+  other_seed = loop.initial_state(tiny_config(f"seed={config.seed + 1}"), (8, 8, 1))
+  assert any(x.tobytes() != y.tobytes() for x, y in zip(leaves(other_seed), leaves(state)))
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="compile_options.for_initialisation")
+def test_compiled_initial_state_equals_the_op_by_op_one():
+  """The DCGAN and MLP presets draw the same bits as their initialisers run op by op (no
+  re-associated constants: ``compile_options.INITIALISATION``)."""
+  from gans_jax import run_keys, trainers
+
+  for config, shape in [
+    (tiny_config(), (8, 8, 1)),
+    (config_utils.load_config(f"{ROOT}/configs/gan.py:dataset=ring8"), (2,)),
+  ]:
+    family = trainers.get_family(config.family)
+    op_by_op = family.init_state(config, run_keys.root_keys(config.seed).init, shape)
+    assert_bitwise_equal(loop.initial_state(config, shape), op_by_op)
