@@ -153,7 +153,8 @@ def test_initial_state_is_one_program_whatever_the_layout():
     (x.shape, x.dtype) for x in jax.tree.leaves(state)
   ]
   other_seed = loop.initial_state(tiny_config(f"seed={config.seed + 1}"), (8, 8, 1))
-  assert any(x.tobytes() != y.tobytes() for x, y in zip(leaves(other_seed), leaves(state)))
+  pairs = zip(leaves(other_seed), leaves(state), strict=True)
+  assert any(x.tobytes() != y.tobytes() for x, y in pairs)
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="compile_options.for_initialisation")
