@@ -60,7 +60,7 @@ def initial_state(config, sample_shape: Sequence[int]) -> GANState:
 
   Drawn by one compiled program, not op by op: dispatched op by op, each of the init's few
   hundred operations was compiled on its own and kept (DCGAN 64x64, ngf = ndf = 64, 2-core Intel
-  Xeon: 10.5 s and +450 MB of resident memory, of which 230 MB stay; one program: 5 s, nothing
+  Xeon: 10.5 s and +450 MB of resident memory, of which 230 MB stay; one program: 2 s, nothing
   stays). ``sharded_initial_state`` runs the same program; ``compile_options.for_initialisation``
   says which values equal the op-by-op ones.
   """
