@@ -28,7 +28,7 @@ import numpy as np
 from jax.experimental import mesh_utils, multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from gans_jax import errors
+from gans_jax import errors, rendezvous
 
 AXES = ("data", "fsdp")
 BATCH_SPEC = PartitionSpec(AXES)  # Leading (example) axis split over every device.
@@ -231,7 +231,10 @@ def initialize_distributed(section, log=print) -> bool:
   timeouts; call it before any JAX computation. Returns whether it did.
 
   JAX ends a process that waits past its initialization timeout with a fatal error of its own
-  (no Python exception), so the line logged first says who is waiting, where and for how long.
+  (no Python exception), so the line logged first says who is waiting, where and for how long,
+  and where the address, process count and id are known (given in the config, not detected)
+  the processes first meet in a ``rendezvous.roll_call``: a process that does not come then
+  ends the run with a ``RollCallError`` naming it.
   """
   arguments = distributed_arguments(section, os.environ, on_cloud_tpu_vm())
   if arguments is None:
@@ -244,10 +247,16 @@ def initialize_distributed(section, log=print) -> bool:
     else "this process (id and count detected)"
   )
   where = arguments.get("coordinator_address") or "the detected coordinator"
+  timeout_s = section.get("initialization_timeout_s", 300)
   log(
     f"Joining jax.distributed at {where} as {who}; every process must join within "
-    f"{section.get('initialization_timeout_s', 300)} s (config.distributed."
-    "initialization_timeout_s)."
+    f"{timeout_s} s (config.distributed.initialization_timeout_s)."
   )
+  address = arguments.get("coordinator_address") or os.environ.get("JAX_COORDINATOR_ADDRESS")
+  if address and "process_id" in arguments and "num_processes" in arguments:
+    # JAX would end a process whose peers never come with a fatal error naming no one.
+    rendezvous.roll_call(
+      address, arguments["num_processes"], arguments["process_id"], float(timeout_s)
+    )
   jax.distributed.initialize(**arguments)
   return True
