@@ -40,9 +40,13 @@ def random_batch(config, stage, key) -> dict:
   }
 
 
-def measure(config, *, steps: int = 10, repeats: int = 5, stage: str = "first") -> dict:
-  """Compiles and times ``config``'s train step at its ``stage`` ("first" or "last": a growing
-  family's full resolution); returns images/s, compile time and more."""
+def compiled_step(config, stage: str = "first"):
+  """``config``'s train step at its ``stage`` ("first" or "last": a growing family's full
+  resolution), compiled as the loop compiles it, with an initial state and a random batch.
+
+  Returns:
+    (compiled step (state, batch) -> (state, metrics), state, batch, compile seconds, the stage).
+  """
   family = trainers.get_family(config.family)
   mesh = parallel.make_mesh()
   shape = run_data.sample_shape(config)
@@ -59,7 +63,14 @@ def measure(config, *, steps: int = 10, repeats: int = 5, stage: str = "first") 
 
   started = time.perf_counter()
   compiled = host_memory.compile_then_release(step, state, batch)  # As the loop compiles.
-  compile_sec = time.perf_counter() - started
+  return compiled, state, batch, time.perf_counter() - started, chosen
+
+
+def measure(config, *, steps: int = 10, repeats: int = 5, stage: str = "first") -> dict:
+  """Compiles and times ``config``'s train step at its ``stage`` ("first" or "last": a growing
+  family's full resolution); returns images/s, compile time and more."""
+  compiled, state, batch, compile_sec, chosen = compiled_step(config, stage)
+  shape = run_data.sample_shape(config)
   state, metrics = compiled(state, batch)  # Warm-up.
   jax.block_until_ready(metrics)
   timings = []
