@@ -17,6 +17,10 @@ CASES = [  # (input shape, features, kernel, strides, padding)
   ((2, 6, 6, 3), 4, (3, 3), (1, 1), "SAME"),
   ((2, 3, 4, 3), 4, (2, 2), (3, 3), "VALID"),  # Kernel smaller than the stride: gaps.
   ((2, 5, 4, 8), 9, (3, 3), (2, 2), ((4, 1), (0, 3))),  # Padding past the kernel; "auto" phases.
+  # One example: kernel gradients tap block by tap block (kernels a whole number of strides).
+  ((1, 4, 5, 6), 5, (4, 4), (2, 2), "SAME"),
+  ((1, 3, 4, 3), 4, (6, 4), (3, 2), ((1, 2), (2, 1))),
+  ((1, 2, 3, 8), 9, (4, 2), (2, 2), ((4, 1), (0, 3))),
 ]
 
 
@@ -39,6 +43,10 @@ CONV_CASES = [  # (input shape, features, kernel, strides, padding)
   ((2, 8, 8, 3), 4, (4, 4), (2, 2), "SAME"),
   ((2, 6, 6, 3), 4, (3, 3), (1, 1), "VALID"),
   ((2, 9, 9, 8), 3, (4, 4), (2, 2), ((2, 0), (1, 1))),  # 8 channels: "auto" is sub-pixel.
+  # One example: kernel gradients tap block by tap block (kernels a whole number of strides).
+  ((1, 8, 8, 8), 5, (4, 4), (2, 2), ((1, 1), (1, 1))),  # pix2pix's layers.
+  ((1, 9, 7, 4), 6, (6, 4), (3, 2), ((2, 1), (0, 2))),
+  ((1, 7, 9, 3), 2, (4, 4), (2, 2), ((0, 3), (2, 2))),  # Odd sizes, padding past the kernel.
 ]
 
 
@@ -49,6 +57,33 @@ def test_conv_matches_flax(shape, features, kernel, strides, padding, implementa
   _assert_same_layer(
     layers.Conv(**options, implementation=implementation), nn.Conv(**options), shape
   )
+
+
+@pytest.mark.parametrize("out_in", [False, True])
+@pytest.mark.parametrize(
+  ("shape", "features", "kernel", "strides", "padding"),
+  [
+    ((1, 8, 8, 3), 5, (4, 4), (2, 2), ((1, 1), (1, 1))),
+    ((2, 9, 7, 4), 6, (6, 4), (3, 2), ((2, 1), (0, 2))),  # Two examples, uneven sizes.
+    ((1, 7, 9, 3), 2, (4, 6), (2, 3), ((0, 3), (4, 0))),  # Padding past the kernel.
+  ],
+)
+def test_tapwise_kernel_gradient_is_xla_s(shape, features, kernel, strides, padding, out_in):
+  x = jax.random.normal(jax.random.PRNGKey(0), shape)
+  weights = jax.random.normal(jax.random.PRNGKey(1), (*kernel, shape[-1], features))
+
+  def conv(w):
+    return jax.lax.conv_general_dilated(
+      x, w, strides, padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+
+  out, vjp = jax.vjp(conv, weights)
+  grad_out = jax.random.normal(jax.random.PRNGKey(2), out.shape)
+  (want,) = vjp(grad_out)
+  got = layers.tapwise_kernel_gradient(x, grad_out, kernel, strides, padding, out_in=out_in)
+  if out_in:
+    got = jnp.swapaxes(got, 2, 3)
+  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(jnp.abs(want).max()))
 
 
 def _assert_same_layer(ours, reference, shape):

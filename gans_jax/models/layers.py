@@ -15,7 +15,11 @@ dilation:
   strided convolution, so its input gradient is that convolution and its kernel gradient that
   convolution's weight gradient, both of which XLA computes fast;
 - im2col matmuls (``matmul_conv``, ``matmul_conv_transpose``) for layers with few positions and
-  large kernels, where the convolutions' copies of the kernel cost more than the arithmetic.
+  large kernels, where the convolutions' copies of the kernel cost more than the arithmetic;
+- tap-block kernel gradients (``tapwise_kernel_gradient``) of strided convolutions, and of the
+  adjoint convolutions above, over a single example (pix2pix's batch): one matmul per s x s
+  block of taps on the padded input viewed as blocks, where XLA's weight-gradient convolution
+  contracts over a batch of one as if it were a feature.
 
 ``Conv`` and ``ConvTranspose`` pick these on CPU (``implementation="auto"``) and XLA's own
 convolutions on accelerators. Both keep flax's parameter names, shapes and initialisers, so
@@ -51,6 +55,11 @@ MIN_MATMUL_KERNEL = 2**20
 # layer is bound by per-operation overhead and the extra operations cost more than they save (the
 # default 32x32 DCGAN's step ran 25 % slower with its 0.02-0.07 G-MAC layers split).
 MIN_SUBPIXEL_MACS = 2**28
+# Kernel gradients of strided convolutions over a batch of at most this many examples (pix2pix's
+# one) run tap block by tap block (``tapwise_kernel_gradient``): XLA's own, which contracts over
+# the batch as if it were a feature, took 1.3-1.9x as long on pix2pix's layers at batch 1; from
+# batch 2 on the tap-wise form took 2-3x as long as XLA's (benchmarks/layer_timings.py).
+MAX_TAPWISE_BATCH = 1
 
 
 def transpose_padding(kernel: int, stride: int, padding: str) -> tuple[int, int]:
@@ -110,15 +119,41 @@ def _conv_transpose_forward(x, kernel, strides, padding, subpixel):
 def _conv_transpose_backward(strides, padding, subpixel, residuals, grad_out):
   del subpixel  # The same gradients whichever way the output was computed.
   x, kernel = residuals
-  adjoint = _adjoint_convolution(x.shape, grad_out, kernel.shape, strides, padding)
+  pads = _adjoint_padding(x.shape, grad_out.shape, kernel.shape, strides, padding)
+  adjoint = _adjoint_convolution(grad_out, strides, pads)
   flipped = kernel[::-1, ::-1]
   grad_x = adjoint(flipped)
-  _, kernel_vjp = jax.vjp(adjoint, flipped)
-  (grad_flipped,) = kernel_vjp(x.astype(grad_out.dtype))
+  if _tapwise(grad_out, kernel.shape[:2], strides):
+    # The adjoint's input is grad_out and its output gradient x; "HWOI" puts x's channels first.
+    grad_flipped = tapwise_kernel_gradient(
+      grad_out, x.astype(grad_out.dtype), kernel.shape[:2], strides, pads, out_in=True
+    )
+  else:
+    _, kernel_vjp = jax.vjp(adjoint, flipped)
+    (grad_flipped,) = kernel_vjp(x.astype(grad_out.dtype))
   return grad_x.astype(x.dtype), grad_flipped[::-1, ::-1].astype(kernel.dtype)
 
 
-def _adjoint_convolution(x_shape, grad_out, kernel_shape, strides, padding):
+def _adjoint_padding(x_shape, grad_out_shape, kernel_shape, strides, padding):
+  """The explicit padding of ``_adjoint_convolution``: the strided convolution that a transposed
+  convolution (input ``x_shape``, output ``grad_out_shape``) is the adjoint of."""
+  pads = []
+  for size, out, k, s, (low, _) in zip(
+    x_shape[1:3],
+    grad_out_shape[1:3],
+    kernel_shape[:2],
+    strides,
+    _explicit_padding(kernel_shape[:2], strides, padding),
+    strict=True,
+  ):
+    # conv(g, w)[i] reads g[s * i + u - (k - 1 - low)] for taps u; the high side makes exactly
+    # `size` outputs (negative padding crops).
+    before = k - 1 - low
+    pads.append((before, s * (size - 1) + k - out - before))
+  return tuple(pads)
+
+
+def _adjoint_convolution(grad_out, strides, pads):
   """w -> conv(grad_out, w): the strided convolution that a transposed convolution is the
   adjoint of.
 
@@ -130,35 +165,85 @@ def _adjoint_convolution(x_shape, grad_out, kernel_shape, strides, padding):
   DCGAN's G: kernel gradients 1.6-3x faster than a tap-wise matmul, 60-70x faster than XLA's).
 
   Args:
-    x_shape: (B, H, W, C_in), the transposed convolution's input shape.
-    grad_out: [B, H', W', C_out], the gradient of its output.
-    kernel_shape: (kh, kw, C_in, C_out).
+    grad_out: [B, H', W', C_out], the gradient of the transposed convolution's output.
     strides: (sh, sw).
-    padding: "SAME", "VALID" or ((low, high), (low, high)) on the dilated input.
+    pads: ((low, high), (low, high)) from ``_adjoint_padding``.
 
   Returns:
     A function of w [kh, kw, C_in, C_out] (the flipped kernel) -> [B, H, W, C_in].
   """
-  pads = []
-  for size, out, k, s, (low, _) in zip(
-    x_shape[1:3],
-    grad_out.shape[1:3],
-    kernel_shape[:2],
-    strides,
-    _explicit_padding(kernel_shape[:2], strides, padding),
-    strict=True,
-  ):
-    # conv(g, w)[i] reads g[s * i + u - (k - 1 - low)] for taps u; the high side makes exactly
-    # `size` outputs (negative padding crops).
-    before = k - 1 - low
-    pads.append((before, s * (size - 1) + k - out - before))
 
   def adjoint(w):
     return lax.conv_general_dilated(
-      grad_out, w, strides, tuple(pads), dimension_numbers=("NHWC", "HWOI", "NHWC")
+      grad_out, w, strides, pads, dimension_numbers=("NHWC", "HWOI", "NHWC")
     )
 
   return adjoint
+
+
+def _tapwise(inputs, kernel_hw, strides) -> bool:
+  """Whether a strided convolution of ``inputs`` takes ``tapwise_kernel_gradient``: at most
+  ``MAX_TAPWISE_BATCH`` examples, a kernel that is a whole number of strides, on CPU."""
+  return (
+    _on_cpu()
+    and inputs.shape[0] <= MAX_TAPWISE_BATCH
+    and max(strides) > 1
+    and all(k % s == 0 for k, s in zip(kernel_hw, strides, strict=True))
+  )
+
+
+def tapwise_kernel_gradient(
+  inputs, grad_out, kernel_hw, strides, padding, out_in: bool = False
+) -> jax.Array:
+  """The kernel gradient of a strided convolution whose kernel is a whole number of strides, as
+  one matmul per block of s_h x s_w taps.
+
+  Tap (s_h * a + p, s_w * q + r) reads padded input row s_h * (m + a) + p for output row m, so
+  with the padded input viewed as [B, rows, s_h, cols, s_w, C] (a reshape, no copy) block (a, q)
+  is one window of it, contracted with the output gradient over (batch, row, column).
+
+  Args:
+    inputs: [B, H, W, C], the convolution's input.
+    grad_out: [B, H', W', O], the gradient of its output.
+    kernel_hw: (kh, kw), multiples of the strides.
+    strides: (sh, sw).
+    padding: ((low, high), (low, high)), explicit.
+    out_in: return [kh, kw, O, C] instead of [kh, kw, C, O].
+
+  Returns:
+    The gradient with respect to the [kh, kw, C, O] kernel (float rounding aside, XLA's).
+  """
+  batch, height, width, channels = inputs.shape
+  out_h, out_w = grad_out.shape[1:3]
+  (kh, kw), (sh, sw), ((top, _), (left, _)) = kernel_hw, strides, padding
+  blocks_h, blocks_w = kh // sh, kw // sw
+  rows, cols = out_h + blocks_h - 1, out_w + blocks_w - 1
+  padded = lax.pad(
+    inputs,
+    jnp.zeros((), inputs.dtype),
+    (
+      (0, 0, 0),
+      (top, sh * rows - top - height, 0),
+      (left, sw * cols - left - width, 0),
+      (0, 0, 0),
+    ),
+  ).reshape(batch, rows, sh, cols, sw, channels)
+  products = []
+  for a in range(blocks_h):
+    for q in range(blocks_w):
+      window = lax.slice(
+        padded, (0, a, 0, q, 0, 0), (batch, a + out_h, sh, q + out_w, sw, channels)
+      )
+      if out_in:  # [O, p, r, C]
+        products.append(lax.dot_general(grad_out, window, (((0, 1, 2), (0, 1, 3)), ((), ()))))
+      else:  # [p, r, C, O]
+        products.append(lax.dot_general(window, grad_out, (((0, 1, 3), (0, 1, 2)), ((), ()))))
+  blocks = jnp.stack(products).reshape(blocks_h, blocks_w, *products[0].shape)
+  if out_in:  # [a, q, O, p, r, C] -> [a, p, q, r, O, C]
+    blocks = jnp.transpose(blocks, (0, 3, 1, 4, 2, 5))
+    return blocks.reshape(kh, kw, grad_out.shape[-1], channels)
+  blocks = jnp.transpose(blocks, (0, 2, 1, 3, 4, 5))  # [a, q, p, r, C, O] -> [a, p, q, r, C, O]
+  return blocks.reshape(kh, kw, channels, grad_out.shape[-1])
 
 
 conv_transpose.defvjp(_conv_transpose_forward, _conv_transpose_backward)
@@ -251,7 +336,7 @@ def conv_input_gradient(grad_out, kernel, input_hw, strides, padding) -> jax.Arr
 def conv(x, kernel, strides: tuple[int, int], padding) -> jax.Array:
   """``lax.conv_general_dilated`` (NHWC, HWIO, explicit padding pairs) whose input gradient runs
   by sub-pixel phases (``conv_input_gradient``) instead of XLA's input-dilated convolution; the
-  weight gradient is XLA's."""
+  weight gradient is XLA's, or ``tapwise_kernel_gradient`` for one example (``_tapwise``)."""
   return _conv(x, kernel, strides, padding)
 
 
@@ -262,6 +347,9 @@ def _conv_forward(x, kernel, strides, padding):
 def _conv_backward(strides, padding, residuals, grad_out):
   x, kernel = residuals
   grad_x = conv_input_gradient(grad_out, kernel, x.shape[1:3], strides, padding)
+  if _tapwise(x, kernel.shape[:2], strides):
+    grad_kernel = tapwise_kernel_gradient(x, grad_out, kernel.shape[:2], strides, padding)
+    return grad_x.astype(x.dtype), grad_kernel.astype(kernel.dtype)
   _, kernel_vjp = jax.vjp(lambda k: _conv(x, k, strides, padding), kernel)
   (grad_kernel,) = kernel_vjp(grad_out)
   return grad_x.astype(x.dtype), grad_kernel
