@@ -47,6 +47,7 @@ CONV_CASES = [  # (input shape, features, kernel, strides, padding)
   ((1, 8, 8, 8), 5, (4, 4), (2, 2), ((1, 1), (1, 1))),  # pix2pix's layers.
   ((1, 9, 7, 4), 6, (6, 4), (3, 2), ((2, 1), (0, 2))),
   ((1, 7, 9, 3), 2, (4, 4), (2, 2), ((0, 3), (2, 2))),  # Odd sizes, padding past the kernel.
+  ((1, 6, 7, 4), 9, (3, 3), (1, 1), "SAME"),  # Stride 1: "auto" takes the custom gradient.
 ]
 
 
@@ -66,6 +67,7 @@ def test_conv_matches_flax(shape, features, kernel, strides, padding, implementa
     ((1, 8, 8, 3), 5, (4, 4), (2, 2), ((1, 1), (1, 1))),
     ((2, 9, 7, 4), 6, (6, 4), (3, 2), ((2, 1), (0, 2))),  # Two examples, uneven sizes.
     ((1, 7, 9, 3), 2, (4, 6), (2, 3), ((0, 3), (4, 0))),  # Padding past the kernel.
+    ((1, 6, 7, 4), 3, (3, 3), (1, 1), ((1, 1), (1, 1))),  # Stride 1: one tap per block.
   ],
 )
 def test_tapwise_kernel_gradient_is_xla_s(shape, features, kernel, strides, padding, out_in):
@@ -84,6 +86,35 @@ def test_tapwise_kernel_gradient_is_xla_s(shape, features, kernel, strides, padd
   if out_in:
     got = jnp.swapaxes(got, 2, 3)
   np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(jnp.abs(want).max()))
+
+
+# (ours, flax's, implementation, input shape, features, kernel, strides, padding)
+ONE_EXAMPLE_CASES = [
+  (layers.Conv, nn.Conv, "subpixel", (1, 8, 8, 8), 5, (4, 4), (2, 2), ((1, 1), (1, 1))),
+  (layers.Conv, nn.Conv, "subpixel", (1, 9, 7, 4), 6, (6, 4), (3, 2), ((2, 1), (0, 2))),
+  (layers.Conv, nn.Conv, "auto", (1, 6, 7, 4), 9, (3, 3), (1, 1), "SAME"),  # Stride 1.
+  (layers.ConvTranspose, nn.ConvTranspose, "subpixel", (1, 4, 5, 6), 5, (4, 4), (2, 2), "SAME"),
+  (layers.ConvTranspose, nn.ConvTranspose, "adjoint", (1, 3, 4, 3), 4, (6, 4), (3, 2), "VALID"),
+]
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU's kernel gradients")
+@pytest.mark.parametrize(
+  ("ours", "theirs", "implementation", "shape", "features", "kernel", "strides", "padding"),
+  ONE_EXAMPLE_CASES,
+)
+def test_one_example_takes_the_tapwise_kernel_gradient_and_matches_flax(
+  monkeypatch, ours, theirs, implementation, shape, features, kernel, strides, padding
+):
+  monkeypatch.setattr(layers, "MIN_SUBPIXEL_MACS", 0)  # These small layers too.
+  calls = []
+  tapwise = layers.tapwise_kernel_gradient
+  monkeypatch.setattr(
+    layers, "tapwise_kernel_gradient", lambda *a, **k: calls.append(1) or tapwise(*a, **k)
+  )
+  options = dict(features=features, kernel_size=kernel, strides=strides, padding=padding)
+  _assert_same_layer(ours(**options, implementation=implementation), theirs(**options), shape)
+  assert calls  # The custom gradient took the tap-wise kernel gradient.
 
 
 def _assert_same_layer(ours, reference, shape):
@@ -146,6 +177,9 @@ AUTO_CASES = [  # (module, input shape, what "auto" picks on CPU)
   (layers.Conv(512, (4, 4), (2, 2), ((1, 1), (1, 1))), (1, 8, 8, 512), "matmul"),
   (layers.ConvTranspose(512, (4, 4), (2, 2), ((2, 2), (2, 2))), (1, 4, 4, 1024), "matmul"),
   (layers.Conv(64, (3, 3), (1, 1), "SAME"), (64, 32, 32, 64), "xla"),  # Stride 1.
+  # Stride 1, one example: the custom gradient, for its tap-by-tap kernel gradient.
+  (layers.Conv(256, (3, 3), (1, 1), "VALID"), (1, 66, 66, 256), "subpixel"),
+  (layers.Conv(3, (7, 7), (1, 1), "VALID"), (1, 70, 70, 64), "xla"),  # 3 features.
   (layers.Conv(8, (4, 4), (2, 2), "SAME", implementation="matmul"), (1, 8, 8, 8), "matmul"),
 ]
 

@@ -55,10 +55,11 @@ MIN_MATMUL_KERNEL = 2**20
 # layer is bound by per-operation overhead and the extra operations cost more than they save (the
 # default 32x32 DCGAN's step ran 25 % slower with its 0.02-0.07 G-MAC layers split).
 MIN_SUBPIXEL_MACS = 2**28
-# Kernel gradients of strided convolutions over a batch of at most this many examples (pix2pix's
-# one) run tap block by tap block (``tapwise_kernel_gradient``): XLA's own, which contracts over
-# the batch as if it were a feature, took 1.3-1.9x as long on pix2pix's layers at batch 1; from
-# batch 2 on the tap-wise form took 2-3x as long as XLA's (benchmarks/layer_timings.py).
+# Kernel gradients of convolutions over a batch of at most this many examples (pix2pix's and
+# CycleGAN's one) and at least MIN_SUBPIXEL_MACS multiply-adds run tap block by tap block
+# (``tapwise_kernel_gradient``): XLA's own, which contracts over the batch as if it were a
+# feature, took 1.3-1.9x as long on pix2pix's layers at batch 1; from batch 2 on the tap-wise
+# form took 2-3x as long as XLA's (benchmarks/layer_timings.py).
 MAX_TAPWISE_BATCH = 1
 
 
@@ -123,7 +124,7 @@ def _conv_transpose_backward(strides, padding, subpixel, residuals, grad_out):
   adjoint = _adjoint_convolution(grad_out, strides, pads)
   flipped = kernel[::-1, ::-1]
   grad_x = adjoint(flipped)
-  if _tapwise(grad_out, kernel.shape[:2], strides):
+  if _tapwise(grad_out, x, kernel.shape[:2], strides):
     # The adjoint's input is grad_out and its output gradient x; "HWOI" puts x's channels first.
     grad_flipped = tapwise_kernel_gradient(
       grad_out, x.astype(grad_out.dtype), kernel.shape[:2], strides, pads, out_in=True
@@ -181,14 +182,17 @@ def _adjoint_convolution(grad_out, strides, pads):
   return adjoint
 
 
-def _tapwise(inputs, kernel_hw, strides) -> bool:
-  """Whether a strided convolution of ``inputs`` takes ``tapwise_kernel_gradient``: at most
-  ``MAX_TAPWISE_BATCH`` examples, a kernel that is a whole number of strides, on CPU."""
+def _tapwise(inputs, grad_out, kernel_hw, strides) -> bool:
+  """Whether the convolution of ``inputs`` with output gradient ``grad_out`` takes
+  ``tapwise_kernel_gradient``: on CPU, at most ``MAX_TAPWISE_BATCH`` examples, a kernel that is a
+  whole number of strides and at least ``MIN_SUBPIXEL_MACS`` multiply-adds (below that the
+  extra operations cost more than they save: CycleGAN's default ngf = 24 step ran 13 % slower)."""
+  kernel_entries = math.prod(kernel_hw) * inputs.shape[-1] * grad_out.shape[-1]
   return (
     _on_cpu()
     and inputs.shape[0] <= MAX_TAPWISE_BATCH
-    and max(strides) > 1
     and all(k % s == 0 for k, s in zip(kernel_hw, strides, strict=True))
+    and _positions(grad_out) * kernel_entries >= MIN_SUBPIXEL_MACS
   )
 
 
@@ -347,7 +351,7 @@ def _conv_forward(x, kernel, strides, padding):
 def _conv_backward(strides, padding, residuals, grad_out):
   x, kernel = residuals
   grad_x = conv_input_gradient(grad_out, kernel, x.shape[1:3], strides, padding)
-  if _tapwise(x, kernel.shape[:2], strides):
+  if _tapwise(x, grad_out, kernel.shape[:2], strides):
     grad_kernel = tapwise_kernel_gradient(x, grad_out, kernel.shape[:2], strides, padding)
     return grad_x.astype(x.dtype), grad_kernel.astype(kernel.dtype)
   _, kernel_vjp = jax.vjp(lambda k: _conv(x, k, strides, padding), kernel)
@@ -527,7 +531,10 @@ def resolve_implementation(layer: nn.Module, x) -> str:
   - otherwise the fewest operations, as small layers are bound by per-operation overhead: "xla"
     for Conv, "adjoint" for ConvTranspose (XLA's own kernel gradient of a transposed
     convolution is 10-60x slower at every size measured).
-  Strided convolutions only: a stride-1 Conv is always "xla".
+  A stride-1 Conv is "xla", or "subpixel" (for its tap-by-tap kernel gradient, ``_tapwise``) over
+  ``MAX_TAPWISE_BATCH`` examples with at least ``MIN_SUBPIXEL_CHANNELS`` features and
+  ``MIN_SUBPIXEL_MACS`` multiply-adds (CycleGAN's residual blocks at ngf = 64, batch 1: kernel
+  gradient 86 -> 59 ms; with 3 features, 2.9 -> 19 ms, hence the bounds).
   """
   if layer.implementation != "auto":
     return layer.implementation
@@ -535,10 +542,15 @@ def resolve_implementation(layer: nn.Module, x) -> str:
     return "xla"
   strides = tuple(layer.strides)
   transposed = isinstance(layer, ConvTranspose)
-  if not transposed and max(strides) == 1:
-    return "xla"
   kernel_entries = math.prod(layer.kernel_size) * x.shape[-1] * layer.features
   batch, height, width, _ = x.shape
+  if not transposed and max(strides) == 1:
+    tapwise = (
+      batch <= MAX_TAPWISE_BATCH
+      and layer.features >= MIN_SUBPIXEL_CHANNELS
+      and _positions(x) * kernel_entries >= MIN_SUBPIXEL_MACS  # About: one window per input.
+    )
+    return "subpixel" if tapwise else "xla"
   if transposed:
     out_h, out_w = _conv_transpose_output_hw(
       (height, width), layer.kernel_size, strides, layer.padding
