@@ -1,6 +1,7 @@
 """Tiny configs shared by the tests (each new model costs seconds to compile on this CPU)."""
 
 import pathlib
+import socket
 
 from gans_jax import config_utils
 
@@ -26,3 +27,10 @@ def tiny_config(*extra: str, spec: str | None = None):
   config = config_utils.load_config(spec or f"{ROOT}/configs/dcgan.py")
   config_utils.apply_overrides(config, [*TINY_DCGAN, *extra])
   return config
+
+
+def free_port() -> int:
+  """A TCP port of this machine that nothing listens on (for local multi-process runs)."""
+  with socket.socket() as probe:
+    probe.bind(("localhost", 0))
+    return probe.getsockname()[1]

@@ -8,7 +8,6 @@ import json
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 
@@ -29,7 +28,7 @@ from gans_jax import (
   trainers,
 )
 from tests import parallel_worker
-from tests.helpers import ROOT, tiny_config
+from tests.helpers import ROOT, free_port, tiny_config
 
 
 def _once(tmp_path_factory, name: str, make) -> pathlib.Path:
@@ -141,12 +140,6 @@ def test_one_and_eight_devices_agree(device_runs):
     assert 0 < noise and difference <= bound, (run, difference, noise, learning_rate)
 
 
-def _free_port() -> int:
-  with socket.socket() as s:
-    s.bind(("localhost", 0))
-    return s.getsockname()[1]
-
-
 def _train_two_processes(workdir, cache, *extra: str) -> None:
   """``gans-jax train`` of the workers' dcgan config as 2 processes x 4 CPU devices, joined by
   jax.distributed on localhost (gloo collectives)."""
@@ -155,7 +148,7 @@ def _train_two_processes(workdir, cache, *extra: str) -> None:
   command += ["--workdir", str(workdir)]
   command += [f"--config.{item}" for item in [*overrides, *parallel_worker.QUIET]]
   command.append("--config.eval_num_samples=100")  # Process 0's end-of-run evaluation.
-  address = f"localhost:{_free_port()}"
+  address = f"localhost:{free_port()}"
   running = [
     subprocess.Popen(
       command

@@ -11,13 +11,7 @@ import time
 import pytest
 
 from gans_jax import rendezvous
-from tests.helpers import ROOT
-
-
-def _free_port() -> int:
-  with socket.socket() as probe:
-    probe.bind(("127.0.0.1", 0))
-    return probe.getsockname()[1]
+from tests.helpers import ROOT, free_port
 
 
 def _call_all(address: str, ids, num_processes: int, timeout_s: float, delays=None) -> dict:
@@ -42,20 +36,20 @@ def _call_all(address: str, ids, num_processes: int, timeout_s: float, delays=No
 
 
 def test_all_processes_arrive_even_when_process_0_starts_last():
-  address = f"localhost:{_free_port()}"
+  address = f"localhost:{free_port()}"
   outcomes = _call_all(address, range(4), 4, 20.0, delays={0: 1.0, 3: 0.5})
   assert outcomes == {0: None, 1: None, 2: None, 3: None}
 
 
 def test_the_port_is_free_again_for_the_coordination_service():
-  port = _free_port()
+  port = free_port()
   assert _call_all(f"localhost:{port}", range(2), 2, 20.0) == {0: None, 1: None}
   with socket.create_server(("", port)):  # What JAX's coordination service does next.
     pass
 
 
 def test_process_0_names_the_processes_that_did_not_arrive():
-  address = f"localhost:{_free_port()}"
+  address = f"localhost:{free_port()}"
   started = time.monotonic()
   outcomes = _call_all(address, [0, 2], 4, 1.5)
   assert time.monotonic() - started < 10
@@ -68,14 +62,14 @@ def test_process_0_names_the_processes_that_did_not_arrive():
 
 
 def test_a_process_whose_coordinator_never_answers_says_so():
-  address = f"localhost:{_free_port()}"
+  address = f"localhost:{free_port()}"
   outcomes = _call_all(address, [1], 2, 1.0)
   assert "process 1 of 2: nothing answered at" in str(outcomes[1])
   assert "process 0 did not start, or the address is wrong" in str(outcomes[1])
 
 
 def test_layout_mistakes_end_the_roll_call_for_everyone():
-  address = f"localhost:{_free_port()}"
+  address = f"localhost:{free_port()}"
   outcomes = {}
 
   def call(process_id, num_processes):
@@ -97,7 +91,7 @@ def test_layout_mistakes_end_the_roll_call_for_everyone():
 
 
 def test_duplicate_ids_and_bad_arguments_are_named():
-  port = _free_port()
+  port = free_port()
   results = {}
 
   def call(key, process_id):
@@ -134,7 +128,7 @@ def test_train_ends_with_one_line_naming_the_missing_process(tmp_path):
     "train",
     "--workdir",
     str(tmp_path / "run"),
-    f"--config.distributed.coordinator_address=localhost:{_free_port()}",
+    f"--config.distributed.coordinator_address=localhost:{free_port()}",
     "--config.distributed.num_processes=2",
     "--config.distributed.process_id=0",
     "--config.distributed.initialization_timeout_s=2",
