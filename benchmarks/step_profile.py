@@ -11,9 +11,9 @@ spans; with Eigen's (``"eigen"``) a ``convolution`` span is only its launch, and
 threads the trace does not follow. Operations that run at the same time both count, so the
 traced total (``traced_ms``) can exceed the step.
 
-Memory (Linux): the process's resident set after the imports, the initial state, the step's
-compilation and the timed steps, its high-water mark, and XLA's ``memory_analysis()`` of the
-step (arguments, outputs and the temporary buffer each run allocates).
+Memory (Linux): the process's resident set after the imports, after the initial state and the
+step's compilation, and after the timed steps, its high-water mark, and XLA's
+``memory_analysis()`` of the step (arguments, outputs and the temporary buffer each run allocates).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ coordinator's own port, so that a run that cannot start ends with one line that 
 processes did not arrive (on process 0) or that process 0 never answered (on the others).
 
 The protocol is one line each way: process i > 0 connects to ``host:port`` (retrying while
-process 0 is not listening yet) and sends ``ROLL_CALL i n``; once all n - 1 have arrived,
+process 0 is not listening yet) and sends ``GREETING i n``; once all n - 1 have arrived,
 process 0 answers ``go`` to each, or ``error <why>`` when the roll call fails (a timeout, a
 duplicate id, another process count). The others close their connections first, so that no
 closed socket of process 0 holds the port that JAX's coordination service binds next.

@@ -16,10 +16,11 @@ dilation:
   convolution's weight gradient, both of which XLA computes fast;
 - im2col matmuls (``matmul_conv``, ``matmul_conv_transpose``) for layers with few positions and
   large kernels, where the convolutions' copies of the kernel cost more than the arithmetic;
-- tap-block kernel gradients (``tapwise_kernel_gradient``) of strided convolutions, and of the
-  adjoint convolutions above, over a single example (pix2pix's batch): one matmul per s x s
-  block of taps on the padded input viewed as blocks, where XLA's weight-gradient convolution
-  contracts over a batch of one as if it were a feature.
+- tap-block kernel gradients (``tapwise_kernel_gradient``) of convolutions (strided or not) and
+  of the adjoint convolutions above, over a single example (pix2pix's and CycleGAN's batch) of
+  at least ``MIN_SUBPIXEL_MACS`` multiply-adds: one matmul per s x s block of taps on the padded
+  input viewed as blocks, where XLA's weight-gradient convolution contracts over a batch of one
+  as if it were a feature.
 
 ``Conv`` and ``ConvTranspose`` pick these on CPU (``implementation="auto"``) and XLA's own
 convolutions on accelerators. Both keep flax's parameter names, shapes and initialisers, so
@@ -199,8 +200,8 @@ def _tapwise(inputs, grad_out, kernel_hw, strides) -> bool:
 def tapwise_kernel_gradient(
   inputs, grad_out, kernel_hw, strides, padding, out_in: bool = False
 ) -> jax.Array:
-  """The kernel gradient of a strided convolution whose kernel is a whole number of strides, as
-  one matmul per block of s_h x s_w taps.
+  """The kernel gradient of a convolution whose kernel is a whole number of strides (any kernel
+  at stride 1), as one matmul per block of s_h x s_w taps.
 
   Tap (s_h * a + p, s_w * q + r) reads padded input row s_h * (m + a) + p for output row m, so
   with the padded input viewed as [B, rows, s_h, cols, s_w, C] (a reshape, no copy) block (a, q)
